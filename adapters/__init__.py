@@ -1,0 +1,1 @@
+"""Huitaine's platform adapters: each translates one platform's events to and from the core."""

@@ -1,0 +1,93 @@
+"""The core assembled: one object that adapters, the CLI and tests talk to."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from bot.cases import CaseBook
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.detect.base import Detector
+from bot.detect.language import LanguageIdentifier
+from bot.detect.rules import RuleDetector
+from bot.ingest import Ingestor, IngestResult
+from bot.models import Case, CaseState, Message, Notice
+from bot.review import Review
+from bot.scheduler import Scheduler
+from bot.storage import Store
+from bot.suggest import Suggester, load_templates
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def build_detector(config: Config) -> Detector:
+    """The detector named in the configuration."""
+    language = LanguageIdentifier(config.community.languages, default=config.community.language)
+    return RuleDetector(language)
+
+
+class Huitaine:
+    """Listens, detects, tracks and suggests; moderators decide, adapters send."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        store: Store | None = None,
+        detector: Detector | None = None,
+        database: str | Path | None = None,
+    ) -> None:
+        """Open the store, load templates and recover whatever a crash left half done."""
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.store = store or Store(database or config.storage.database)
+        self.detector = detector or build_detector(config)
+        self.suggester = Suggester(
+            load_templates(config.responses.directory or None),
+            fallback_language=config.community.language,
+        )
+        self.ingestor = Ingestor(self.store, config, self.detector, self.suggester)
+        self.cases = CaseBook(self.store, config.deadlines)
+        self.review = Review(self.store, config, self.clock)
+        self.scheduler = Scheduler(self.store, config)
+        self.unconfirmed = self.review.recover()
+        recovered = self.ingestor.process_pending()
+        if recovered:
+            _LOGGER.warning("processed %d messages left unprocessed by a previous run", recovered)
+
+    def ingest(self, message: Message) -> IngestResult:
+        """Take one inbound message."""
+        return self.ingestor.ingest(message)
+
+    def edit(self, message: Message, edited_at: datetime | None = None) -> IngestResult:
+        """Take an edit of a message (the message carries its new text)."""
+        return self.ingestor.edit(message, edited_at or self.clock.now())
+
+    def delete(
+        self,
+        platform: str,
+        community: str,
+        channel: str,
+        message_id: str,
+        deleted_at: datetime | None = None,
+    ) -> IngestResult:
+        """Take the deletion of a message."""
+        return self.ingestor.delete(
+            platform, community, channel, message_id, deleted_at or self.clock.now()
+        )
+
+    def tick(self, now: datetime | None = None) -> list[Notice]:
+        """Run the scheduler at `now` (the clock's time by default); return undelivered notices."""
+        return self.scheduler.tick(now or self.clock.now())
+
+    def waiting(self) -> list[Case]:
+        """Cases whose member still waits, soonest limit first."""
+        cases = self.cases.list(states=(CaseState.OPEN, CaseState.SUGGESTED))
+        return sorted(cases, key=lambda c: (c.target_at, c.id))
+
+    def close(self) -> None:
+        """Close the database."""
+        self.store.close()

@@ -1,0 +1,251 @@
+"""Cases: opening, joining, answering and withdrawing them, and reading them back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.clock import from_db, to_db
+from bot.config import DeadlineConfig
+from bot.models import Author, Case, CaseState, Detection, Kind, Message, Suggestion
+from bot.storage import Store, dumps, loads
+
+EXCERPT_CHARS = 280
+_WAITING = (CaseState.OPEN.value, CaseState.SUGGESTED.value)
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """A one-line excerpt of a message for cards and listings."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class CaseBook:
+    """Reads and writes cases; callers hold the transaction."""
+
+    def __init__(self, store: Store, deadlines: DeadlineConfig) -> None:
+        """Work on `store` with the deadline policy `deadlines`."""
+        self.store = store
+        self.deadlines = deadlines
+
+    def target_for(self, kind: Kind) -> timedelta:
+        """The response target of a kind of case."""
+        if kind is Kind.COMPLAINT:
+            return self.deadlines.complaint_target
+        return self.deadlines.question_target
+
+    def open(self, message: Message, detection: Detection, kind: Kind) -> int:
+        """Open a case for `message` and return its id."""
+        opened = message.created_at
+        case_id = self.store.insert(
+            "cases",
+            {
+                "platform": message.platform,
+                "community": message.community,
+                "channel": message.channel,
+                "thread": message.thread,
+                "author_id": message.author.id,
+                "author_name": message.author.name,
+                "kind": kind.value,
+                "state": CaseState.OPEN.value,
+                "language": detection.language,
+                "confidence": round(detection.confidence, 4),
+                "reasons": dumps(list(detection.reasons)),
+                "excerpt": excerpt(message.text),
+                "opened_at": to_db(opened),
+                "last_message_at": to_db(opened),
+                "target_at": to_db(opened + self.target_for(kind)),
+                "due_at": to_db(opened + self.deadlines.limit),
+                # The scheduler works out the real next point on its next tick.
+                "next_notice_at": to_db(opened),
+            },
+        )
+        self.store.update("messages", "key", message.key, {"case_id": case_id})
+        return case_id
+
+    def active_for(self, message: Message, since: datetime) -> int | None:
+        """The member's waiting case in the same place with a message since `since`."""
+        row = self.store.row(
+            "SELECT id FROM cases WHERE platform = ? AND community = ? AND channel = ?"
+            " AND thread IS ? AND author_id = ? AND state IN (?, ?) AND last_message_at >= ?"
+            " ORDER BY id DESC LIMIT 1",
+            (
+                message.platform,
+                message.community,
+                message.channel,
+                message.thread,
+                message.author.id,
+                *_WAITING,
+                to_db(since),
+            ),
+        )
+        return int(row["id"]) if row else None
+
+    def join(self, case_id: int, message: Message, detection: Detection | None) -> None:
+        """Add a follow-up to a case; a complaint turns a question case into a complaint."""
+        changes: dict[str, Any] = {"last_message_at": to_db(message.created_at)}
+        case = self.get(case_id)
+        if (
+            detection is not None
+            and case.kind is Kind.QUESTION
+            and detection.kind() is Kind.COMPLAINT
+        ):
+            # Complaint wins; the earlier of the two targets keeps the promise already made.
+            target = min(case.target_at, case.opened_at + self.target_for(Kind.COMPLAINT))
+            changes |= {
+                "kind": Kind.COMPLAINT.value,
+                "target_at": to_db(target),
+                "next_notice_at": to_db(case.opened_at),
+            }
+        self.store.update("cases", "id", case_id, changes)
+        self.store.update("messages", "key", message.key, {"case_id": case_id})
+
+    def answered_by(self, message: Message) -> list[int]:
+        """Waiting cases that a staff `message` answers (reply, thread or mention)."""
+        found: set[int] = set()
+        if message.reply_to is not None:
+            row = self.store.row(
+                "SELECT case_id FROM messages WHERE platform = ? AND community = ? AND id = ?"
+                " AND case_id IS NOT NULL",
+                (message.platform, message.community, message.reply_to),
+            )
+            if row:
+                found.add(int(row["case_id"]))
+        if message.thread is not None:
+            for row in self.store.rows(
+                "SELECT id FROM cases WHERE platform = ? AND community = ? AND thread = ?"
+                " AND state IN (?, ?) AND opened_at <= ?",
+                (
+                    message.platform,
+                    message.community,
+                    message.thread,
+                    *_WAITING,
+                    to_db(message.created_at),
+                ),
+            ):
+                found.add(int(row["id"]))
+        mentioned = set(message.mentions)
+        lowered = message.text.casefold()
+        if mentioned or "@" in lowered:
+            for row in self.store.rows(
+                "SELECT id, author_id, author_name FROM cases WHERE platform = ?"
+                " AND community = ? AND channel = ? AND state IN (?, ?) AND opened_at <= ?",
+                (
+                    message.platform,
+                    message.community,
+                    message.channel,
+                    *_WAITING,
+                    to_db(message.created_at),
+                ),
+            ):
+                if row["author_id"] in mentioned or f"@{row['author_name'].casefold()}" in lowered:
+                    found.add(int(row["id"]))
+        return sorted(found)
+
+    def mark_answered(self, case_id: int, when: datetime, by: str) -> bool:
+        """Record the first human answer; False if the case was not waiting."""
+        cursor = self.store.execute(
+            "UPDATE cases SET state = ?, first_response_at = COALESCE(first_response_at, ?),"
+            " answered_by = COALESCE(answered_by, ?) WHERE id = ? AND state IN (?, ?)",
+            (CaseState.ANSWERED.value, to_db(when), by, case_id, *_WAITING),
+        )
+        return cursor.rowcount == 1
+
+    def set_state(self, case_id: int, state: CaseState, when: datetime) -> None:
+        """Move a case to `state`; closing states record when."""
+        closed = None if state.waiting else to_db(when)
+        self.store.update("cases", "id", case_id, {"state": state.value, "closed_at": closed})
+
+    def save_suggestions(self, case_id: int, suggestions: list[Suggestion]) -> None:
+        """Replace a case's suggestions; a waiting case with one becomes `suggested`."""
+        self.store.execute("DELETE FROM suggestions WHERE case_id = ?", (case_id,))
+        for rank, suggestion in enumerate(suggestions):
+            self.store.insert(
+                "suggestions",
+                {
+                    "case_id": case_id,
+                    "rank": rank,
+                    "text": suggestion.text,
+                    "language": suggestion.language,
+                    "source": suggestion.source,
+                    "score": suggestion.score,
+                },
+            )
+        if suggestions:
+            self.store.execute(
+                "UPDATE cases SET state = ? WHERE id = ? AND state = ?",
+                (CaseState.SUGGESTED.value, case_id, CaseState.OPEN.value),
+            )
+
+    def get(self, case_id: int) -> Case:
+        """Read one case with its messages and suggestions; KeyError if there is none."""
+        row = self.store.row("SELECT * FROM cases WHERE id = ?", (case_id,))
+        if row is None:
+            raise KeyError(case_id)
+        return self._build(row)
+
+    def find(self, case_id: int) -> Case | None:
+        """Read one case, or None."""
+        try:
+            return self.get(case_id)
+        except KeyError:
+            return None
+
+    def list(
+        self, *, states: tuple[CaseState, ...] | None = None, limit: int | None = None
+    ) -> list[Case]:
+        """Cases, soonest deadline first among waiting ones, then by id."""
+        sql = "SELECT * FROM cases"
+        params: tuple[Any, ...] = ()
+        if states:
+            sql += f" WHERE state IN ({', '.join('?' for _ in states)})"
+            params = tuple(s.value for s in states)
+        sql += " ORDER BY id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [self._build(row) for row in self.store.rows(sql, params)]
+
+    def _build(self, row: dict[str, Any]) -> Case:
+        case_id = int(row["id"])
+        message_ids = tuple(
+            r["id"]
+            for r in self.store.rows(
+                "SELECT id FROM messages WHERE case_id = ? ORDER BY created_at, key", (case_id,)
+            )
+        )
+        suggestions = tuple(
+            Suggestion(
+                text=r["text"], language=r["language"], source=r["source"], score=r["score"]
+            )
+            for r in self.store.rows(
+                "SELECT * FROM suggestions WHERE case_id = ? ORDER BY rank", (case_id,)
+            )
+        )
+        return Case(
+            id=case_id,
+            platform=row["platform"],
+            community=row["community"],
+            channel=row["channel"],
+            thread=row["thread"],
+            author=Author(id=row["author_id"], name=row["author_name"]),
+            kind=Kind(row["kind"]),
+            state=CaseState(row["state"]),
+            language=row["language"],
+            confidence=row["confidence"],
+            opened_at=from_db(row["opened_at"]),
+            last_message_at=from_db(row["last_message_at"]),
+            target_at=from_db(row["target_at"]),
+            due_at=from_db(row["due_at"]),
+            message_ids=message_ids,
+            excerpt=row["excerpt"],
+            reasons=tuple(loads(row["reasons"])),
+            first_response_at=_maybe_time(row["first_response_at"]),
+            answered_by=row["answered_by"],
+            assignee=row["assignee"],
+            snoozed_until=_maybe_time(row["snoozed_until"]),
+            suggestions=suggestions,
+        )
+
+
+def _maybe_time(text: str | None) -> datetime | None:
+    return from_db(text) if text else None

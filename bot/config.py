@@ -1,0 +1,320 @@
+"""Configuration: a TOML file parsed and validated once, at start-up, into typed objects."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ONE_WEEK = timedelta(days=7)
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+
+
+class ConfigError(ValueError):
+    """A configuration value is wrong; the message names the key and the fix."""
+
+    def __init__(self, key: str, problem: str, fix: str) -> None:
+        """Build the error for `key`."""
+        super().__init__(f"config error at '{key}': {problem}. Fix: {fix}")
+        self.key = key
+
+
+def parse_duration(value: object, key: str) -> timedelta:
+    """Parse '90m', '48h', '7d' or '1d12h' into a positive timedelta."""
+    if not isinstance(value, str):
+        raise ConfigError(key, f"expected a duration string, got {value!r}", 'write it as "48h"')
+    text = value.strip().lower().replace(" ", "")
+    if text.startswith("-"):
+        raise ConfigError(key, f"negative duration {value!r}", "use a positive duration")
+    match = _DURATION.match(text)
+    if not text or match is None:
+        raise ConfigError(
+            key, f"cannot read duration {value!r}", 'use days/hours/minutes: "7d", "48h", "30m"'
+        )
+    days, hours, minutes = (int(part or 0) for part in match.groups())
+    duration = timedelta(days=days, hours=hours, minutes=minutes)
+    if duration <= timedelta(0):
+        raise ConfigError(key, f"duration {value!r} is zero", "use a positive duration")
+    return duration
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityConfig:
+    """Who the community is and how it speaks."""
+
+    name: str = "Community"
+    language: str = "en"
+    languages: tuple[str, ...] = ("fr", "en")
+    timezone: str = "UTC"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The community's time zone, for display."""
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionConfig:
+    """Which detector runs and from which score a message opens a case."""
+
+    detector: str = "rules"
+    threshold: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineConfig:
+    """Targets per kind, the one-week limit, reminders and escalation."""
+
+    question_target: timedelta = timedelta(hours=48)
+    complaint_target: timedelta = timedelta(hours=24)
+    limit: timedelta = ONE_WEEK
+    remind_before_target: tuple[timedelta, ...] = (timedelta(hours=2),)
+    remind_before_limit: tuple[timedelta, ...] = (timedelta(hours=24),)
+    escalate_to: str = "@moderators"
+
+
+@dataclass(frozen=True, slots=True)
+class CasesConfig:
+    """How messages group into cases."""
+
+    join_window: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffConfig:
+    """Who may act as a moderator, whatever an adapter claims."""
+
+    user_ids: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset({"moderator", "administrator", "creator"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewConfig:
+    """Defaults for moderators' decisions."""
+
+    snooze: timedelta = timedelta(hours=4)
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    """Where the SQLite file lives."""
+
+    database: str = "huitaine.db"
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsesConfig:
+    """Where reply templates are read from; empty means the bundled ones."""
+
+    directory: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformConfig:
+    """A platform's settings; its token is read from the named environment variable only."""
+
+    token_env: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration."""
+
+    community: CommunityConfig = field(default_factory=CommunityConfig)
+    detection: DetectionConfig = field(default_factory=DetectionConfig)
+    deadlines: DeadlineConfig = field(default_factory=DeadlineConfig)
+    cases: CasesConfig = field(default_factory=CasesConfig)
+    staff: StaffConfig = field(default_factory=StaffConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    responses: ResponsesConfig = field(default_factory=ResponsesConfig)
+    discord: PlatformConfig = field(default_factory=lambda: PlatformConfig("DISCORD_TOKEN"))
+    telegram: PlatformConfig = field(default_factory=lambda: PlatformConfig("TELEGRAM_TOKEN"))
+
+
+def _expect(value: object, kind: type | tuple[type, ...], key: str, example: str) -> Any:
+    # bool is an int in Python; a threshold of `true` is a mistake, not 1.0.
+    if isinstance(value, bool) and kind is not bool:
+        raise ConfigError(key, f"expected {example}, got {value!r}", f"write {example}")
+    if not isinstance(value, kind):
+        raise ConfigError(key, f"expected {example}, got {value!r}", f"write {example}")
+    return value
+
+
+def _str_list(value: object, key: str) -> tuple[str, ...]:
+    items = _expect(value, list, key, 'a list of strings like ["a", "b"]')
+    for item in items:
+        _expect(item, str, key, 'a list of strings like ["a", "b"]')
+    return tuple(items)
+
+
+def _check_keys(section: dict[str, Any], allowed: set[str], prefix: str) -> None:
+    for key in section:
+        if key in {"token", "api_key", "secret"}:
+            raise ConfigError(
+                f"{prefix}{key}",
+                "secrets are never read from files",
+                f"remove it and set the environment variable named by {prefix}token_env",
+            )
+        if key not in allowed:
+            raise ConfigError(
+                f"{prefix}{key}",
+                "unknown key",
+                f"remove it or use one of: {', '.join(sorted(allowed))}",
+            )
+
+
+def _section(raw: dict[str, Any], name: str, cls: type) -> dict[str, Any]:
+    section = raw.get(name, {})
+    _expect(section, dict, name, f"a [{name}] table")
+    _check_keys(section, {f.name for f in fields(cls)}, f"{name}.")
+    return dict(section)
+
+
+def _community(raw: dict[str, Any]) -> CommunityConfig:
+    s = _section(raw, "community", CommunityConfig)
+    default = CommunityConfig()
+    language = _expect(s.get("language", default.language), str, "community.language", '"fr"')
+    languages = _str_list(s.get("languages", list(default.languages)), "community.languages")
+    for code in (language, *languages):
+        if not re.fullmatch(r"[a-z]{2}", code):
+            raise ConfigError(
+                "community.languages", f"{code!r} is not a language code", 'use "fr", "en", …'
+            )
+    timezone = _expect(s.get("timezone", default.timezone), str, "community.timezone", '"UTC"')
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            "community.timezone", f"unknown time zone {timezone!r}", 'use e.g. "Europe/Paris"'
+        ) from exc
+    name = _expect(s.get("name", default.name), str, "community.name", '"My community"')
+    return CommunityConfig(name=name, language=language, languages=languages, timezone=timezone)
+
+
+def _detection(raw: dict[str, Any]) -> DetectionConfig:
+    s = _section(raw, "detection", DetectionConfig)
+    detector = _expect(s.get("detector", "rules"), str, "detection.detector", '"rules"')
+    if detector not in {"rules"}:
+        raise ConfigError("detection.detector", f"unknown detector {detector!r}", 'use "rules"')
+    threshold = float(
+        _expect(s.get("threshold", 0.5), (int, float), "detection.threshold", "a number like 0.5")
+    )
+    if not 0.0 < threshold < 1.0:
+        raise ConfigError(
+            "detection.threshold", f"{threshold} is outside (0, 1)", "use a value like 0.5"
+        )
+    return DetectionConfig(detector=detector, threshold=threshold)
+
+
+def _deadlines(raw: dict[str, Any]) -> DeadlineConfig:
+    s = _section(raw, "deadlines", DeadlineConfig)
+
+    def duration(key: str, default: str) -> timedelta:
+        return parse_duration(s.get(key, default), f"deadlines.{key}")
+
+    def durations(key: str, default: list[str]) -> tuple[timedelta, ...]:
+        items = _str_list(s.get(key, default), f"deadlines.{key}")
+        return tuple(sorted((parse_duration(i, f"deadlines.{key}") for i in items), reverse=True))
+
+    limit = duration("limit", "7d")
+    if limit > ONE_WEEK:
+        raise ConfigError(
+            "deadlines.limit",
+            f"{s['limit']!r} is longer than the one-week rule",
+            'use "7d" or less: members stop waiting after a week',
+        )
+    targets = {
+        k: duration(k, d) for k, d in (("question_target", "48h"), ("complaint_target", "24h"))
+    }
+    for key, target in targets.items():
+        if target > limit:
+            raise ConfigError(
+                f"deadlines.{key}",
+                f"target {s[key]!r} is longer than the limit {s.get('limit', '7d')!r}",
+                "shorten the target or lengthen deadlines.limit (7d at most)",
+            )
+    escalate_to = _expect(
+        s.get("escalate_to", "@moderators"), str, "deadlines.escalate_to", '"@Team leads"'
+    )
+    return DeadlineConfig(
+        question_target=targets["question_target"],
+        complaint_target=targets["complaint_target"],
+        limit=limit,
+        remind_before_target=durations("remind_before_target", ["2h"]),
+        remind_before_limit=durations("remind_before_limit", ["24h"]),
+        escalate_to=escalate_to,
+    )
+
+
+def _platform(raw: dict[str, Any], name: str, default_env: str) -> PlatformConfig:
+    s = _section(raw, name, PlatformConfig)
+    env = _expect(s.get("token_env", default_env), str, f"{name}.token_env", f'"{default_env}"')
+    if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", env):
+        raise ConfigError(
+            f"{name}.token_env",
+            f"{env!r} is not an environment variable name (tokens never go in this file)",
+            f'name the variable that holds the token, e.g. "{default_env}"',
+        )
+    return PlatformConfig(token_env=env)
+
+
+def parse_config(raw: dict[str, Any]) -> Config:
+    """Validate a parsed TOML document and build the typed configuration."""
+    allowed = {f.name for f in fields(Config)}
+    _check_keys(raw, allowed, "")
+    cases = _section(raw, "cases", CasesConfig)
+    staff = _section(raw, "staff", StaffConfig)
+    review = _section(raw, "review", ReviewConfig)
+    storage = _section(raw, "storage", StorageConfig)
+    responses = _section(raw, "responses", ResponsesConfig)
+    return Config(
+        community=_community(raw),
+        detection=_detection(raw),
+        deadlines=_deadlines(raw),
+        cases=CasesConfig(
+            join_window=parse_duration(cases.get("join_window", "1h"), "cases.join_window")
+        ),
+        staff=StaffConfig(
+            user_ids=frozenset(_str_list(staff.get("user_ids", []), "staff.user_ids")),
+            roles=frozenset(
+                r.casefold()
+                for r in _str_list(
+                    staff.get("roles", ["moderator", "administrator", "creator"]), "staff.roles"
+                )
+            ),
+        ),
+        review=ReviewConfig(snooze=parse_duration(review.get("snooze", "4h"), "review.snooze")),
+        storage=StorageConfig(
+            database=_expect(
+                storage.get("database", "huitaine.db"), str, "storage.database", '"huitaine.db"'
+            )
+        ),
+        responses=ResponsesConfig(
+            directory=_expect(
+                responses.get("directory", ""), str, "responses.directory", '"responses"'
+            )
+        ),
+        discord=_platform(raw, "discord", "DISCORD_TOKEN"),
+        telegram=_platform(raw, "telegram", "TELEGRAM_TOKEN"),
+    )
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate the TOML file at `path`; no path gives the defaults."""
+    if path is None:
+        return Config()
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            str(path), "file not found", "copy config.example.toml and edit it"
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"not valid TOML ({exc})", "fix the syntax") from exc
+    return parse_config(raw)

@@ -1,0 +1,1 @@
+"""Detectors of questions and complaints."""

@@ -1,0 +1,61 @@
+"""Moderator-facing texts in French and English."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "reminder_target": {
+        "en": "⏰ Case #{case}: {member} has waited {waited} for an answer ({kind}); "
+        "the target is {when}.",
+        "fr": "⏰ Cas n°{case} : {member} attend une réponse depuis {waited} ({kind}) ; "
+        "l'objectif est {when}.",
+    },
+    "reminder_limit": {
+        "en": "⚠️ Case #{case}: {member} has waited {waited}; the one-week limit is {when}.",
+        "fr": "⚠️ Cas n°{case} : {member} attend depuis {waited} ; la limite d'une semaine "
+        "est {when}.",
+    },
+    "escalation": {
+        "en": "🚨 {mention} Case #{case}: {member} has had no answer for a week ({kind}). "
+        '"{excerpt}"',
+        "fr": "🚨 {mention} Cas n°{case} : {member} n'a reçu aucune réponse depuis une "
+        "semaine ({kind}). « {excerpt} »",
+    },
+    "question": {"en": "question", "fr": "question"},
+    "complaint": {"en": "complaint", "fr": "réclamation"},
+    "open": {"en": "open", "fr": "ouvert"},
+    "suggested": {"en": "suggested", "fr": "suggestion prête"},
+    "answered": {"en": "answered", "fr": "répondu"},
+    "resolved": {"en": "resolved", "fr": "résolu"},
+    "dismissed": {"en": "dismissed", "fr": "écarté"},
+    "withdrawn": {"en": "withdrawn", "fr": "retiré"},
+    "overdue": {"en": "OVERDUE", "fr": "EN RETARD"},
+    "late": {"en": "past target", "fr": "objectif dépassé"},
+}
+
+
+def t(key: str, language: str, **values: Any) -> str:
+    """The text `key` in `language` (English when missing), with `values` filled in."""
+    variants = _TEXTS[key]
+    text = variants.get(language, variants["en"])
+    return text.format(**values) if values else text
+
+
+def human_duration(seconds: float, language: str) -> str:
+    """'3 d 4 h', '2 h 5 min' or '12 min', short and the same in both languages but for 'j'."""
+    minutes = int(seconds // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    day = "j" if language == "fr" else "d"
+    if days:
+        return f"{days} {day} {hours} h"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min"
+
+
+def format_time(when: datetime, tz: tzinfo) -> str:
+    """A time as the community reads it: local date, hour and zone."""
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")

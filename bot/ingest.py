@@ -1,0 +1,249 @@
+"""Ingestion: store each message first, then detect, then open, join or answer cases."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.cases import CaseBook
+from bot.clock import from_db, to_db
+from bot.config import Config
+from bot.detect.base import Detector
+from bot.models import Author, CaseState, Detection, Kind, Message
+from bot.storage import Store, dumps, loads
+from bot.suggest import Suggester
+
+_LOGGER = logging.getLogger(__name__)
+
+# Texts beyond this are stored truncated: a chat message is never this long, a paste or an
+# attack is, and the moderators still see the beginning.
+MAX_TEXT_CHARS = 20_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class Outcome(enum.StrEnum):
+    """What ingesting one event did."""
+
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    STORED = "stored"
+    OPENED = "opened"
+    JOINED = "joined"
+    ANSWERED = "answered"
+    UPDATED = "updated"
+    WITHDRAWN = "withdrawn"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """The outcome of one event and the cases it touched."""
+
+    outcome: Outcome
+    case_ids: tuple[int, ...] = ()
+
+
+def clean_text(text: str) -> str:
+    """Drop characters SQLite and terminals choke on, and cap the length."""
+    # NUL ends strings in C APIs and control characters garble cards; both are dropped, while
+    # newlines, tabs and every printable script (RTL, emoji, zero-width joiners) are kept.
+    # Lone surrogates (from broken JSON escapes) cannot be stored as UTF-8: they become "?".
+    text = text[:MAX_TEXT_CHARS].encode("utf-8", "replace").decode("utf-8")
+    return _CONTROL.sub("", text)
+
+
+class Ingestor:
+    """Turns platform-neutral events into stored messages and case changes."""
+
+    def __init__(
+        self, store: Store, config: Config, detector: Detector, suggester: Suggester
+    ) -> None:
+        """Wire the ingestor to its store, detector and suggester."""
+        self.store = store
+        self.config = config
+        self.detector = detector
+        self.suggester = suggester
+        self.cases = CaseBook(store, config.deadlines)
+
+    def is_staff(self, message: Message) -> bool:
+        """Staff per the adapter or per the configured list of moderator ids."""
+        return message.author.is_staff or message.author.id in self.config.staff.user_ids
+
+    def ingest(self, message: Message) -> IngestResult:
+        """Store `message` once and act on it; delivering it again changes nothing."""
+        message = _with_text(message, clean_text(message.text))
+        with self.store.transaction():
+            exists = self.store.row("SELECT key FROM messages WHERE key = ?", (message.key,))
+            if exists:
+                return IngestResult(Outcome.DUPLICATE)
+            # Committed before detection: if detection fails or the process dies, the message
+            # is still here and `process_pending` picks it up.
+            self.store.insert("messages", _message_row(message, self.is_staff(message)))
+        return self._process(message)
+
+    def process_pending(self) -> int:
+        """Process messages stored but not yet processed (after a crash); return how many."""
+        rows = self.store.rows("SELECT * FROM messages WHERE processed = 0 ORDER BY created_at")
+        for row in rows:
+            self._process(_message_from_row(row))
+        return len(rows)
+
+    def _process(self, message: Message) -> IngestResult:
+        staff = self.is_staff(message)
+        if message.author.is_bot:
+            self._mark_processed(message, None)
+            return IngestResult(Outcome.IGNORED)
+        if staff:
+            with self.store.transaction():
+                answered = [
+                    case_id
+                    for case_id in self.cases.answered_by(message)
+                    if self.cases.mark_answered(case_id, message.created_at, message.author.name)
+                ]
+                self._mark_processed(message, None)
+            return IngestResult(Outcome.ANSWERED if answered else Outcome.STORED, tuple(answered))
+        detection = self._detect(message.text)
+        with self.store.transaction():
+            self._mark_processed(message, detection)
+            window_start = message.created_at - self.config.cases.join_window
+            active = self.cases.active_for(message, window_start)
+            if active is not None:
+                self.cases.join(active, message, detection)
+                return IngestResult(Outcome.JOINED, (active,))
+            kind = detection.kind(self.config.detection.threshold)
+            if kind is Kind.OTHER:
+                return IngestResult(Outcome.STORED)
+            case_id = self.cases.open(message, detection, kind)
+            self._suggest(case_id, message, kind, detection.language)
+        return IngestResult(Outcome.OPENED, (case_id,))
+
+    def edit(self, message: Message, edited_at: datetime) -> IngestResult:
+        """Apply an edit: update the text and detect again; an unknown message is ingested."""
+        message = _with_text(message, clean_text(message.text))
+        row = self.store.row("SELECT * FROM messages WHERE key = ?", (message.key,))
+        if row is None:
+            return self.ingest(message)
+        if row["text"] == message.text:
+            return IngestResult(Outcome.DUPLICATE)
+        with self.store.transaction():
+            self.store.update(
+                "messages",
+                "key",
+                message.key,
+                {"text": message.text, "edited_at": to_db(edited_at)},
+            )
+        stored = _message_from_row({**row, "text": message.text})
+        if row["author_staff"] or stored.author.is_bot:
+            return IngestResult(Outcome.UPDATED)
+        detection = self._detect(message.text)
+        kind = detection.kind(self.config.detection.threshold)
+        with self.store.transaction():
+            self._mark_processed(stored, detection)
+            case_id = row["case_id"]
+            if case_id is None:
+                if kind is Kind.OTHER:
+                    return IngestResult(Outcome.UPDATED)
+                # The member has been waiting since they first posted, so the deadline runs
+                # from the original time, not from the edit.
+                new_id = self.cases.open(stored, detection, kind)
+                self._suggest(new_id, stored, kind, detection.language)
+                return IngestResult(Outcome.OPENED, (new_id,))
+            case = self.cases.get(int(case_id))
+            if case.state.waiting and kind is Kind.COMPLAINT and case.kind is Kind.QUESTION:
+                self.cases.join(case.id, stored, detection)
+                self._suggest(case.id, stored, kind, case.language)
+        return IngestResult(Outcome.UPDATED, (int(case_id),))
+
+    def delete(
+        self, platform: str, community: str, channel: str, message_id: str, deleted_at: datetime
+    ) -> IngestResult:
+        """Apply a deletion; a waiting case whose messages are all deleted is withdrawn."""
+        key = f"{platform}:{community}:{channel}:{message_id}"
+        with self.store.transaction():
+            row = self.store.row("SELECT case_id FROM messages WHERE key = ?", (key,))
+            if row is None:
+                _LOGGER.info("delete of unknown message %s ignored", key)
+                return IngestResult(Outcome.UNKNOWN)
+            self.store.update("messages", "key", key, {"deleted_at": to_db(deleted_at)})
+            case_id = row["case_id"]
+            if case_id is None:
+                return IngestResult(Outcome.UPDATED)
+            remaining = self.store.row(
+                "SELECT COUNT(*) AS n FROM messages WHERE case_id = ? AND deleted_at IS NULL",
+                (case_id,),
+            )
+            case = self.cases.get(int(case_id))
+            if remaining and remaining["n"] == 0 and case.state.waiting:
+                self.cases.set_state(case.id, CaseState.WITHDRAWN, deleted_at)
+                return IngestResult(Outcome.WITHDRAWN, (case.id,))
+        return IngestResult(Outcome.UPDATED, (int(case_id),))
+
+    def _detect(self, text: str) -> Detection:
+        return self.detector.detect_batch([text])[0]
+
+    def _suggest(self, case_id: int, message: Message, kind: Kind, language: str) -> None:
+        suggestions = self.suggester.suggest(
+            text=message.text,
+            kind=kind,
+            language=language,
+            member=message.author.name,
+            community=self.config.community.name,
+        )
+        self.cases.save_suggestions(case_id, suggestions)
+
+    def _mark_processed(self, message: Message, detection: Detection | None) -> None:
+        changes: dict[str, object] = {"processed": 1}
+        if detection is not None:
+            changes |= {
+                "question": round(detection.question, 4),
+                "complaint": round(detection.complaint, 4),
+                "language": detection.language,
+                "reasons": dumps(list(detection.reasons)),
+            }
+        self.store.update("messages", "key", message.key, changes)
+
+
+def _with_text(message: Message, text: str) -> Message:
+    return message if text == message.text else replace(message, text=text)
+
+
+def _message_row(message: Message, staff: bool) -> dict[str, object]:
+    return {
+        "key": message.key,
+        "platform": message.platform,
+        "community": message.community,
+        "channel": message.channel,
+        "id": message.id,
+        "thread": message.thread,
+        "reply_to": message.reply_to,
+        "author_id": message.author.id,
+        "author_name": message.author.name,
+        "author_staff": int(staff),
+        "author_bot": int(message.author.is_bot),
+        "text": message.text,
+        "mentions": dumps(list(message.mentions)),
+        "created_at": to_db(message.created_at),
+    }
+
+
+def _message_from_row(row: dict[str, object]) -> Message:
+    return Message(
+        platform=str(row["platform"]),
+        community=str(row["community"]),
+        channel=str(row["channel"]),
+        id=str(row["id"]),
+        thread=row["thread"] if row["thread"] is None else str(row["thread"]),
+        reply_to=row["reply_to"] if row["reply_to"] is None else str(row["reply_to"]),
+        author=Author(
+            id=str(row["author_id"]),
+            name=str(row["author_name"]),
+            is_staff=bool(row["author_staff"]),
+            is_bot=bool(row["author_bot"]),
+        ),
+        text=str(row["text"]),
+        mentions=tuple(loads(str(row["mentions"]))),
+        created_at=from_db(str(row["created_at"])),
+    )

@@ -1,0 +1,213 @@
+"""Domain objects shared by every part of Huitaine: messages, detections, cases, reviews."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Kind(enum.StrEnum):
+    """What a detected message asks of the community."""
+
+    QUESTION = "question"
+    COMPLAINT = "complaint"
+    OTHER = "other"
+
+
+class CaseState(enum.StrEnum):
+    """Life cycle of a case; `overdue` is derived, never stored."""
+
+    OPEN = "open"
+    SUGGESTED = "suggested"
+    ANSWERED = "answered"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def waiting(self) -> bool:
+        """True while the member is still waiting for a human answer."""
+        return self in (CaseState.OPEN, CaseState.SUGGESTED)
+
+
+class Action(enum.StrEnum):
+    """A moderator's decision on a case, as written to the audit log."""
+
+    APPROVE = "approve"
+    EDIT = "edit"
+    DISMISS = "dismiss"
+    SNOOZE = "snooze"
+    ASSIGN = "assign"
+    RESOLVE = "resolve"
+    CONFIRM_SENT = "confirm_sent"
+    RETRY_SEND = "retry_send"
+
+
+class DismissReason(enum.StrEnum):
+    """Why a moderator dismissed a case; kept for learning and reports."""
+
+    NOT_A_REQUEST = "not_a_request"
+    SPAM = "spam"
+    DUPLICATE = "duplicate"
+    HANDLED_ELSEWHERE = "handled_elsewhere"
+    OTHER = "other"
+
+
+class SendState(enum.StrEnum):
+    """Where an approved reply stands; `sending` is written before the platform call."""
+
+    SENDING = "sending"
+    SENT = "sent"
+    UNCONFIRMED = "unconfirmed"
+    FAILED = "failed"
+
+
+class NoticeKind(enum.StrEnum):
+    """Messages the scheduler addresses to moderators."""
+
+    REMINDER_TARGET = "reminder_target"
+    REMINDER_LIMIT = "reminder_limit"
+    ESCALATION = "escalation"
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who wrote a message, as the platform reports it."""
+
+    id: str
+    name: str
+    is_staff: bool = False
+    is_bot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One platform-neutral inbound message."""
+
+    platform: str
+    community: str
+    channel: str
+    id: str
+    author: Author
+    text: str
+    created_at: datetime
+    thread: str | None = None
+    reply_to: str | None = None
+    mentions: tuple[str, ...] = ()
+    edited: bool = False
+
+    @property
+    def key(self) -> str:
+        """Globally unique key: the same platform message always maps to the same key."""
+        return f"{self.platform}:{self.community}:{self.channel}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """What a detector says of one text."""
+
+    question: float
+    complaint: float
+    language: str
+    reasons: tuple[str, ...] = ()
+
+    def kind(self, threshold: float = 0.5) -> Kind:
+        """The case kind this detection calls for: complaint wins over question."""
+        if self.complaint >= threshold:
+            return Kind.COMPLAINT
+        if self.question >= threshold:
+            return Kind.QUESTION
+        return Kind.OTHER
+
+    @property
+    def confidence(self) -> float:
+        """Confidence of the strongest signal."""
+        return max(self.question, self.complaint)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A drafted reply for a case; `{moderator}` is filled in when a moderator acts."""
+
+    text: str
+    language: str
+    source: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One thing a member is waiting on."""
+
+    id: int
+    platform: str
+    community: str
+    channel: str
+    thread: str | None
+    author: Author
+    kind: Kind
+    state: CaseState
+    language: str
+    confidence: float
+    opened_at: datetime
+    last_message_at: datetime
+    target_at: datetime
+    due_at: datetime
+    message_ids: tuple[str, ...]
+    excerpt: str
+    reasons: tuple[str, ...] = ()
+    first_response_at: datetime | None = None
+    answered_by: str | None = None
+    assignee: str | None = None
+    snoozed_until: datetime | None = None
+    suggestions: tuple[Suggestion, ...] = field(default=())
+
+    def overdue(self, now: datetime) -> bool:
+        """Not answered and past the hard seven-day limit."""
+        return self.state.waiting and now > self.due_at
+
+    def late(self, now: datetime) -> bool:
+        """Not answered and past its target."""
+        return self.state.waiting and now > self.target_at
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Someone pressing a button or typing a command; roles as the platform reports them."""
+
+    platform: str
+    id: str
+    name: str
+    roles: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """An approved reply on its way to the platform."""
+
+    id: int
+    case_id: int
+    platform: str
+    community: str
+    channel: str
+    thread: str | None
+    reply_to: str
+    member_id: str
+    text: str
+    state: SendState
+    approved_by: str
+    created_at: datetime
+    platform_message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A reminder or an escalation for the moderators of one case."""
+
+    id: int
+    case_id: int
+    kind: NoticeKind
+    due_at: datetime
+    text: str
+    mention: str | None = None

@@ -1,0 +1,165 @@
+"""Replay of a neutral JSONL history: the clock follows the messages' own timestamps."""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.app import Huitaine
+from bot.clock import ManualClock, parse_timestamp
+from bot.ingest import Outcome
+from bot.models import Author, Message
+
+_LOGGER = logging.getLogger(__name__)
+MAX_LINE_BYTES = 1_000_000
+
+
+class EventType(enum.StrEnum):
+    """What a history line records."""
+
+    MESSAGE = "message"
+    EDIT = "edit"
+    DELETE = "delete"
+
+
+class BadLine(ValueError):
+    """A history line that cannot be read; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One line of a history."""
+
+    type: EventType
+    message: Message
+
+
+def _text(record: dict[str, Any], key: str, *, required: bool = True) -> str | None:
+    value = record.get(key)
+    if value is None:
+        if required:
+            raise BadLine(f"missing '{key}'")
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BadLine(f"'{key}' must be a string")
+    return str(value)
+
+
+def parse_event(line: str | bytes) -> Event:
+    """Parse one JSONL line into an event, or raise BadLine."""
+    if len(line) > MAX_LINE_BYTES:
+        raise BadLine(f"line longer than {MAX_LINE_BYTES} bytes")
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadLine(f"not JSON ({exc.__class__.__name__})") from exc
+    if not isinstance(record, dict):
+        raise BadLine("not a JSON object")
+    try:
+        kind = EventType(record.get("event", "message"))
+    except ValueError as exc:
+        raise BadLine(f"unknown event {record.get('event')!r}") from exc
+    author = record.get("author") or {}
+    if not isinstance(author, dict):
+        raise BadLine("'author' must be an object")
+    ts = _text(record, "ts")
+    try:
+        created_at = parse_timestamp(ts or "")
+    except ValueError as exc:
+        raise BadLine(f"bad timestamp {ts!r}") from exc
+    mentions = record.get("mentions") or []
+    if not isinstance(mentions, list):
+        raise BadLine("'mentions' must be a list")
+    text = record.get("text", "")
+    if kind is EventType.DELETE and text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise BadLine("'text' must be a string")
+    needs_author = kind is not EventType.DELETE
+    author_id = _text(author, "id", required=needs_author) or ""
+    message = Message(
+        platform=_text(record, "platform") or "",
+        community=_text(record, "community") or "",
+        channel=_text(record, "channel") or "",
+        id=_text(record, "id") or "",
+        thread=_text(record, "thread", required=False),
+        reply_to=_text(record, "reply_to", required=False),
+        author=Author(
+            id=author_id,
+            name=_text(author, "name", required=False) or author_id,
+            is_staff=bool(author.get("staff", False)),
+            is_bot=bool(author.get("bot", False)),
+        ),
+        text=text,
+        created_at=created_at,
+        mentions=tuple(str(m) for m in mentions),
+        edited=kind is EventType.EDIT,
+    )
+    return Event(kind, message)
+
+
+@dataclass
+class ReplaySummary:
+    """What a replay did, for the command line and the tests."""
+
+    lines: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    notices: Counter[str] = field(default_factory=Counter)
+    last_time: datetime | None = None
+
+    @property
+    def skipped_total(self) -> int:
+        """How many lines were skipped."""
+        return sum(self.skipped.values())
+
+
+def read_lines(source: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Number the non-empty lines of a binary stream."""
+    for number, raw in enumerate(source, start=1):
+        if raw.strip():
+            yield number, raw
+
+
+def replay(core: Huitaine, clock: ManualClock, lines: Iterable[bytes]) -> ReplaySummary:
+    """Feed a history to the core in order, moving the clock and ticking the scheduler.
+
+    Notices are counted in the summary and marked delivered, as an adapter would.
+    """
+    summary = ReplaySummary()
+    for number, raw in read_lines(lines):
+        summary.lines += 1
+        try:
+            event = parse_event(raw)
+        except BadLine as exc:
+            _LOGGER.warning("line %d skipped: %s", number, exc)
+            summary.skipped[str(exc).split(" (")[0]] += 1
+            continue
+        when = event.message.created_at
+        clock.set(when)
+        _deliver(core, clock, summary)
+        if event.type is EventType.MESSAGE:
+            result = core.ingest(event.message)
+        elif event.type is EventType.EDIT:
+            result = core.edit(event.message, when)
+        else:
+            m = event.message
+            result = core.delete(m.platform, m.community, m.channel, m.id, when)
+        summary.outcomes[result.outcome.value] += 1
+        if result.outcome is Outcome.UNKNOWN:
+            _LOGGER.info("line %d: %s of an unknown message", number, event.type.value)
+        summary.last_time = clock.now()
+    _deliver(core, clock, summary)
+    return summary
+
+
+def _deliver(core: Huitaine, clock: ManualClock, summary: ReplaySummary) -> None:
+    for notice in core.tick(clock.now()):
+        summary.notices[notice.kind.value] += 1
+        core.scheduler.mark_delivered(notice.id, clock.now())

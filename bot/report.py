@@ -1,0 +1,162 @@
+"""Reports on the quality of the conversation: who waits, how fast answers come, the week kept."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from bot.config import ONE_WEEK
+from bot.i18n import format_time, human_duration, t
+from bot.models import Case, CaseState
+
+_CLOSED_UNANSWERED = (CaseState.DISMISSED, CaseState.WITHDRAWN)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Figures computed from the cases at one moment."""
+
+    now: datetime
+    by_kind_state: dict[str, dict[str, int]]
+    answered: int
+    median_first_response: timedelta | None
+    p90_first_response: timedelta | None
+    judged_target: int
+    within_target: int
+    judged_week: int
+    within_week: int
+    oldest_waiting: tuple[Case, ...]
+
+    @property
+    def share_within_target(self) -> float | None:
+        """Share of judged cases answered by their target."""
+        return self.within_target / self.judged_target if self.judged_target else None
+
+    @property
+    def share_within_week(self) -> float | None:
+        """Share of judged cases answered within seven days (the one-week rule)."""
+        return self.within_week / self.judged_week if self.judged_week else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready data."""
+
+        def seconds(value: timedelta | None) -> float | None:
+            return None if value is None else value.total_seconds()
+
+        return {
+            "now": self.now.isoformat(),
+            "by_kind_state": self.by_kind_state,
+            "answered": self.answered,
+            "median_first_response_s": seconds(self.median_first_response),
+            "p90_first_response_s": seconds(self.p90_first_response),
+            "within_target": self.within_target,
+            "judged_target": self.judged_target,
+            "share_within_target": self.share_within_target,
+            "within_week": self.within_week,
+            "judged_week": self.judged_week,
+            "share_within_week": self.share_within_week,
+            "oldest_waiting": [case.id for case in self.oldest_waiting],
+        }
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
+
+
+def build_report(cases: list[Case], now: datetime, *, oldest: int = 5) -> Report:
+    """Compute the report over `cases` as things stand at `now`.
+
+    A case counts towards "within target" once it is answered or its target has passed (so a
+    fresh case is not yet a failure); dismissed and withdrawn cases are not requests and do not
+    count; the same goes for the week.
+    """
+    by_kind_state: dict[str, Counter[str]] = {}
+    delays: list[float] = []
+    judged_target = within_target = judged_week = within_week = 0
+    for case in cases:
+        by_kind_state.setdefault(case.kind.value, Counter())[case.state.value] += 1
+        if case.state in _CLOSED_UNANSWERED:
+            continue
+        answered_at = case.first_response_at
+        if answered_at is not None:
+            delays.append((answered_at - case.opened_at).total_seconds())
+        if answered_at is not None or now > case.target_at:
+            judged_target += 1
+            within_target += answered_at is not None and answered_at <= case.target_at
+        if answered_at is not None or now > case.opened_at + ONE_WEEK:
+            judged_week += 1
+            within_week += answered_at is not None and answered_at <= case.opened_at + ONE_WEEK
+    delays.sort()
+    waiting = sorted((c for c in cases if c.state.waiting), key=lambda c: (c.opened_at, c.id))
+    return Report(
+        now=now,
+        by_kind_state={kind: dict(states) for kind, states in sorted(by_kind_state.items())},
+        answered=len(delays),
+        median_first_response=timedelta(seconds=statistics.median(delays)) if delays else None,
+        p90_first_response=timedelta(seconds=_quantile(delays, 0.9)) if delays else None,
+        judged_target=judged_target,
+        within_target=within_target,
+        judged_week=judged_week,
+        within_week=within_week,
+        oldest_waiting=tuple(waiting[:oldest]),
+    )
+
+
+_LABELS = {
+    "title": {"en": "Huitaine report", "fr": "Rapport Huitaine"},
+    "cases": {"en": "Cases", "fr": "Cas"},
+    "first": {"en": "First response", "fr": "Première réponse"},
+    "median": {"en": "median", "fr": "médiane"},
+    "target": {"en": "Answered within target", "fr": "Répondu dans l'objectif"},
+    "week": {"en": "Answered within 7 days", "fr": "Répondu en 7 jours"},
+    "oldest": {"en": "Oldest waiting", "fr": "Attendent depuis le plus longtemps"},
+    "none": {"en": "none", "fr": "aucun"},
+    "nobody": {"en": "nobody is waiting", "fr": "personne n'attend"},
+}
+
+
+def _label(key: str, language: str) -> str:
+    return _LABELS[key].get(language, _LABELS[key]["en"])
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part}/{whole} ({part / whole:.0%})" if whole else "—"
+
+
+def render_text(report: Report, *, language: str = "en", tz: tzinfo | None = None) -> str:
+    """The report as plain text for a terminal or a chat message."""
+    tz = tz or report.now.tzinfo
+    assert tz is not None
+    lines = [f"{_label('title', language)} — {format_time(report.now, tz)}", ""]
+    lines.append(f"{_label('cases', language)}:")
+    for kind, states in report.by_kind_state.items():
+        parts = ", ".join(f"{t(state, language)} {n}" for state, n in sorted(states.items()))
+        lines.append(f"  {t(kind, language)}: {sum(states.values())} ({parts})")
+    if not report.by_kind_state:
+        lines.append(f"  {_label('none', language)}")
+    if report.median_first_response is not None and report.p90_first_response is not None:
+        median = human_duration(report.median_first_response.total_seconds(), language)
+        p90 = human_duration(report.p90_first_response.total_seconds(), language)
+        lines.append(
+            f"{_label('first', language)}: {_label('median', language)} {median}, p90 {p90}"
+        )
+    lines.append(
+        f"{_label('target', language)}: {_share(report.within_target, report.judged_target)}"
+    )
+    lines.append(f"{_label('week', language)}: {_share(report.within_week, report.judged_week)}")
+    lines.append(f"{_label('oldest', language)}:")
+    for case in report.oldest_waiting:
+        waited = human_duration((report.now - case.opened_at).total_seconds(), language)
+        flag = f" [{t('overdue', language)}]" if case.overdue(report.now) else ""
+        lines.append(
+            f"  #{case.id} {case.author.name} ({t(case.kind.value, language)}, {waited}){flag}: "
+            f"{case.excerpt[:80]}"
+        )
+    if not report.oldest_waiting:
+        lines.append(f"  {_label('nobody', language)}")
+    return "\n".join(lines)

@@ -1,0 +1,291 @@
+"""Moderators' decisions on cases, the audit log, and the outbox that sends each reply once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from bot.cases import CaseBook
+from bot.clock import Clock, from_db, to_db
+from bot.config import Config
+from bot.models import Action, Actor, Case, CaseState, DismissReason, Outgoing, SendState
+from bot.storage import Store
+from bot.suggest import sign
+
+_LOGGER = logging.getLogger(__name__)
+MAX_REPLY_CHARS = 20_000
+
+
+class ReviewError(Exception):
+    """A decision that cannot be taken; the message is safe to show to the moderator."""
+
+
+class NotAllowed(ReviewError):
+    """The actor is not a moderator."""
+
+
+class Review:
+    """Takes moderators' decisions; never sends anything itself."""
+
+    def __init__(self, store: Store, config: Config, clock: Clock) -> None:
+        """Wire the review desk to the store, the configuration and the clock."""
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.cases = CaseBook(store, config.deadlines)
+
+    def is_moderator(self, actor: Actor) -> bool:
+        """Checked here, in the core, on every decision, whatever an adapter has shown."""
+        if actor.id in self.config.staff.user_ids:
+            return True
+        return any(role.casefold() in self.config.staff.roles for role in actor.roles)
+
+    def _require(self, actor: Actor, case_id: int) -> Case:
+        if not self.is_moderator(actor):
+            _LOGGER.warning("refused: %s (%s) is not a moderator", actor.name, actor.id)
+            raise NotAllowed("only moderators can act on cases")
+        case = self.cases.find(case_id)
+        if case is None:
+            raise ReviewError(f"case {case_id} does not exist")
+        return case
+
+    def _log(
+        self,
+        case_id: int,
+        action: Action,
+        actor: Actor,
+        *,
+        text: str | None = None,
+        reason: str | None = None,
+    ) -> int:
+        return self.store.insert(
+            "decisions",
+            {
+                "case_id": case_id,
+                "action": action.value,
+                "actor_platform": actor.platform,
+                "actor_id": actor.id,
+                "actor_name": actor.name,
+                "at": to_db(self.clock.now()),
+                "text": text,
+                "reason": reason,
+            },
+        )
+
+    def approve(
+        self, actor: Actor, case_id: int, *, text: str | None = None, suggestion_rank: int = 0
+    ) -> Outgoing:
+        """Approve a suggestion (or `text`, edited by the moderator) and queue it to send once.
+
+        The outgoing row is committed as *sending* before this returns, so the adapter may send
+        it; whatever happens next, it is never sent a second time without a moderator.
+        """
+        with self.store.transaction():
+            case = self._require(actor, case_id)
+            if not case.state.waiting:
+                raise ReviewError(f"case {case_id} is {case.state.value}; nothing to send")
+            pending = self.store.row(
+                "SELECT id, state FROM outgoing WHERE case_id = ? AND state != ?",
+                (case_id, SendState.FAILED.value),
+            )
+            if pending:
+                raise ReviewError(
+                    f"case {case_id} already has a reply {pending['state']} (#{pending['id']})"
+                )
+            if text is None:
+                if not 0 <= suggestion_rank < len(case.suggestions):
+                    raise ReviewError(f"case {case_id} has no suggestion #{suggestion_rank + 1}")
+                body = sign(case.suggestions[suggestion_rank].text, actor.name)
+                action = Action.APPROVE
+            else:
+                body = text.strip()
+                action = Action.EDIT
+            if not body:
+                raise ReviewError("the reply is empty")
+            if len(body) > MAX_REPLY_CHARS:
+                raise ReviewError(f"the reply is longer than {MAX_REPLY_CHARS} characters")
+            decision = self._log(case_id, action, actor, text=body)
+            reply_to = case.message_ids[0] if case.message_ids else ""
+            now = self.clock.now()
+            outgoing_id = self.store.insert(
+                "outgoing",
+                {
+                    "case_id": case_id,
+                    "decision_id": decision,
+                    "platform": case.platform,
+                    "community": case.community,
+                    "channel": case.channel,
+                    "thread": case.thread,
+                    "reply_to": reply_to,
+                    "member_id": case.author.id,
+                    "text": body,
+                    "state": SendState.SENDING.value,
+                    "approved_by": actor.name,
+                    "created_at": to_db(now),
+                },
+            )
+        return self.outgoing(outgoing_id)
+
+    def mark_sent(self, outgoing_id: int, platform_message_id: str | None = None) -> Outgoing:
+        """The adapter confirms the platform accepted the reply: the case is answered."""
+        with self.store.transaction():
+            item = self.outgoing(outgoing_id)
+            if item.state not in (SendState.SENDING, SendState.UNCONFIRMED):
+                raise ReviewError(f"reply #{outgoing_id} is {item.state.value}")
+            now = self.clock.now()
+            self.store.update(
+                "outgoing",
+                "id",
+                outgoing_id,
+                {
+                    "state": SendState.SENT.value,
+                    "sent_at": to_db(now),
+                    "platform_message_id": platform_message_id,
+                },
+            )
+            self.cases.mark_answered(item.case_id, now, item.approved_by)
+        return self.outgoing(outgoing_id)
+
+    def mark_failed(self, outgoing_id: int, error: str) -> Outgoing:
+        """The platform surely refused the reply (nothing was posted): it may be approved again."""
+        with self.store.transaction():
+            item = self.outgoing(outgoing_id)
+            if item.state is not SendState.SENDING:
+                raise ReviewError(f"reply #{outgoing_id} is {item.state.value}")
+            self.store.update(
+                "outgoing",
+                "id",
+                outgoing_id,
+                {"state": SendState.FAILED.value, "error": error[:500]},
+            )
+        return self.outgoing(outgoing_id)
+
+    def recover(self) -> list[Outgoing]:
+        """At start-up: replies left *sending* by a crash may or may not have been posted.
+
+        They become *unconfirmed* and wait for a moderator to check the channel and either
+        confirm them or ask for a resend; they are never re-sent blindly.
+        """
+        with self.store.transaction():
+            rows = self.store.rows(
+                "SELECT id FROM outgoing WHERE state = ?", (SendState.SENDING.value,)
+            )
+            for row in rows:
+                self.store.update(
+                    "outgoing", "id", row["id"], {"state": SendState.UNCONFIRMED.value}
+                )
+        if rows:
+            _LOGGER.warning("%d replies were being sent when the process stopped", len(rows))
+        return [self.outgoing(int(row["id"])) for row in rows]
+
+    def confirm_sent(self, actor: Actor, outgoing_id: int) -> Outgoing:
+        """A moderator saw the unconfirmed reply on the platform: record it as sent."""
+        item = self.outgoing(outgoing_id)
+        with self.store.transaction():
+            self._require(actor, item.case_id)
+            if item.state is not SendState.UNCONFIRMED:
+                raise ReviewError(f"reply #{outgoing_id} is {item.state.value}, not unconfirmed")
+            self._log(item.case_id, Action.CONFIRM_SENT, actor)
+            return self.mark_sent(outgoing_id)
+
+    def retry_send(self, actor: Actor, outgoing_id: int) -> Outgoing:
+        """A moderator checked the reply is not on the platform: queue it once more."""
+        item = self.outgoing(outgoing_id)
+        with self.store.transaction():
+            self._require(actor, item.case_id)
+            if item.state is not SendState.UNCONFIRMED:
+                raise ReviewError(f"reply #{outgoing_id} is {item.state.value}, not unconfirmed")
+            self._log(item.case_id, Action.RETRY_SEND, actor)
+            self.store.update("outgoing", "id", outgoing_id, {"state": SendState.SENDING.value})
+        return self.outgoing(outgoing_id)
+
+    def dismiss(
+        self, actor: Actor, case_id: int, reason: DismissReason, note: str | None = None
+    ) -> Case:
+        """Close a case that was not a real question or complaint."""
+        with self.store.transaction():
+            case = self._require(actor, case_id)
+            if not case.state.waiting:
+                raise ReviewError(f"case {case_id} is {case.state.value}")
+            self._log(case_id, Action.DISMISS, actor, reason=reason.value, text=note)
+            self.cases.set_state(case_id, CaseState.DISMISSED, self.clock.now())
+        return self.cases.get(case_id)
+
+    def snooze(self, actor: Actor, case_id: int, duration: timedelta | None = None) -> Case:
+        """Hold reminders for a while; the seven-day limit and its escalation still stand."""
+        duration = duration or self.config.review.snooze
+        with self.store.transaction():
+            case = self._require(actor, case_id)
+            if not case.state.waiting:
+                raise ReviewError(f"case {case_id} is {case.state.value}")
+            until = min(self.clock.now() + duration, case.due_at)
+            self._log(case_id, Action.SNOOZE, actor, text=to_db(until))
+            self.store.update(
+                "cases",
+                "id",
+                case_id,
+                {"snoozed_until": to_db(until), "next_notice_at": to_db(until)},
+            )
+        return self.cases.get(case_id)
+
+    def assign(self, actor: Actor, case_id: int, assignee: Actor | None = None) -> Case:
+        """Assign a case to a moderator (by default the one acting: "mine")."""
+        assignee = assignee or actor
+        with self.store.transaction():
+            case = self._require(actor, case_id)
+            if not case.state.waiting:
+                raise ReviewError(f"case {case_id} is {case.state.value}")
+            self._log(case_id, Action.ASSIGN, actor, text=assignee.name)
+            self.store.update("cases", "id", case_id, {"assignee": assignee.name})
+        return self.cases.get(case_id)
+
+    def resolve(self, actor: Actor, case_id: int) -> Case:
+        """Close an answered case: the member's matter is settled."""
+        with self.store.transaction():
+            case = self._require(actor, case_id)
+            if case.state is not CaseState.ANSWERED:
+                raise ReviewError(f"case {case_id} is {case.state.value}; answer it first")
+            self._log(case_id, Action.RESOLVE, actor)
+            self.cases.set_state(case_id, CaseState.RESOLVED, self.clock.now())
+        return self.cases.get(case_id)
+
+    def outgoing(self, outgoing_id: int) -> Outgoing:
+        """Read one outgoing reply; ReviewError if there is none."""
+        row = self.store.row("SELECT * FROM outgoing WHERE id = ?", (outgoing_id,))
+        if row is None:
+            raise ReviewError(f"reply #{outgoing_id} does not exist")
+        return _outgoing(row)
+
+    def outbox(self, *states: SendState) -> list[Outgoing]:
+        """Outgoing replies in the given states (all when none given)."""
+        wanted = [s.value for s in states] or [s.value for s in SendState]
+        rows = self.store.rows(
+            f"SELECT * FROM outgoing WHERE state IN ({', '.join('?' * len(wanted))}) ORDER BY id",
+            tuple(wanted),
+        )
+        return [_outgoing(row) for row in rows]
+
+    def audit_log(self, case_id: int | None = None) -> list[dict[str, Any]]:
+        """Every decision, oldest first (optionally for one case)."""
+        if case_id is None:
+            return self.store.rows("SELECT * FROM decisions ORDER BY id")
+        return self.store.rows("SELECT * FROM decisions WHERE case_id = ? ORDER BY id", (case_id,))
+
+
+def _outgoing(row: dict[str, Any]) -> Outgoing:
+    return Outgoing(
+        id=int(row["id"]),
+        case_id=int(row["case_id"]),
+        platform=row["platform"],
+        community=row["community"],
+        channel=row["channel"],
+        thread=row["thread"],
+        reply_to=row["reply_to"],
+        member_id=row["member_id"],
+        text=row["text"],
+        state=SendState(row["state"]),
+        approved_by=row["approved_by"],
+        created_at=from_db(row["created_at"]),
+        platform_message_id=row["platform_message_id"],
+    )

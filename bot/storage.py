@@ -1,0 +1,191 @@
+"""SQLite storage through sqlite-utils: one file, WAL, versioned migrations."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+_LOGGER = logging.getLogger(__name__)
+
+# Each entry is one schema version; a database records how many it has applied. Never edit an
+# entry once released: append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE messages (
+        key TEXT PRIMARY KEY,
+        platform TEXT NOT NULL, community TEXT NOT NULL, channel TEXT NOT NULL,
+        id TEXT NOT NULL, thread TEXT, reply_to TEXT,
+        author_id TEXT NOT NULL, author_name TEXT NOT NULL,
+        author_staff INTEGER NOT NULL, author_bot INTEGER NOT NULL,
+        text TEXT NOT NULL, mentions TEXT NOT NULL,
+        created_at TEXT NOT NULL, edited_at TEXT, deleted_at TEXT,
+        processed INTEGER NOT NULL DEFAULT 0,
+        question REAL, complaint REAL, language TEXT, reasons TEXT,
+        case_id INTEGER
+    );
+    CREATE INDEX messages_case ON messages(case_id);
+    CREATE INDEX messages_pending ON messages(processed) WHERE processed = 0;
+    CREATE TABLE cases (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        platform TEXT NOT NULL, community TEXT NOT NULL, channel TEXT NOT NULL, thread TEXT,
+        author_id TEXT NOT NULL, author_name TEXT NOT NULL,
+        kind TEXT NOT NULL, state TEXT NOT NULL, language TEXT NOT NULL,
+        confidence REAL NOT NULL, reasons TEXT NOT NULL, excerpt TEXT NOT NULL,
+        opened_at TEXT NOT NULL, last_message_at TEXT NOT NULL,
+        target_at TEXT NOT NULL, due_at TEXT NOT NULL,
+        first_response_at TEXT, answered_by TEXT, assignee TEXT, snoozed_until TEXT,
+        closed_at TEXT, next_notice_at TEXT
+    );
+    CREATE INDEX cases_next_notice ON cases(next_notice_at) WHERE next_notice_at IS NOT NULL;
+    CREATE INDEX cases_place ON cases(platform, community, channel, author_id, state);
+    CREATE INDEX cases_state ON cases(state, due_at);
+    CREATE TABLE suggestions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        rank INTEGER NOT NULL, text TEXT NOT NULL, language TEXT NOT NULL,
+        source TEXT NOT NULL, score REAL NOT NULL
+    );
+    CREATE INDEX suggestions_case ON suggestions(case_id, rank);
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        action TEXT NOT NULL, actor_platform TEXT NOT NULL, actor_id TEXT NOT NULL,
+        actor_name TEXT NOT NULL, at TEXT NOT NULL, text TEXT, reason TEXT
+    );
+    CREATE INDEX decisions_case ON decisions(case_id);
+    CREATE TABLE outgoing (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        decision_id INTEGER NOT NULL REFERENCES decisions(id),
+        platform TEXT NOT NULL, community TEXT NOT NULL, channel TEXT NOT NULL, thread TEXT,
+        reply_to TEXT NOT NULL, member_id TEXT NOT NULL, text TEXT NOT NULL,
+        state TEXT NOT NULL, approved_by TEXT NOT NULL, created_at TEXT NOT NULL,
+        sent_at TEXT, platform_message_id TEXT, error TEXT
+    );
+    CREATE INDEX outgoing_state ON outgoing(state);
+    CREATE TABLE notices (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        kind TEXT NOT NULL, point TEXT NOT NULL, text TEXT NOT NULL, mention TEXT,
+        created_at TEXT NOT NULL, delivered_at TEXT,
+        UNIQUE (case_id, kind, point)
+    );
+    """,
+)
+
+
+class Store:
+    """The one SQLite file that holds messages, cases, decisions and the outbox."""
+
+    def __init__(self, path: str | Path) -> None:
+        """Open (or create) the database at `path` and bring its schema up to date."""
+        self.path = str(path)
+        # One connection, used by one thread at a time (the core's worker), guarded by a lock
+        # so that a misuse shows up as waiting rather than as a corrupted transaction.
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
+        if self.path != ":memory:":
+            self.db.enable_wal()
+        # NORMAL is durable across process crashes in WAL mode; only a power cut may lose the
+        # last transactions, and those never include a send (see the outbox protocol).
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+
+    @property
+    def schema_version(self) -> int:
+        """How many migrations this database has applied."""
+        row = self.db.execute("PRAGMA user_version").fetchone()
+        return int(row[0])
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > len(MIGRATIONS):
+            raise RuntimeError(
+                f"{self.path} has schema version {current}, newer than this Huitaine "
+                f"({len(MIGRATIONS)}); upgrade Huitaine"
+            )
+        for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+            _LOGGER.info("applying migration %d to %s", version, self.path)
+            with self.transaction():
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {version}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one transaction: all of it is committed, or none of it."""
+        with self._lock:
+            conn = self.db.conn
+            if conn.in_transaction:
+                # Nested use joins the outer transaction.
+                yield
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        """Run one statement."""
+        with self._lock:
+            return self.db.execute(sql, params)
+
+    def insert(self, table: str, row: dict[str, Any]) -> int:
+        """Insert `row` into `table` and return its rowid."""
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        cursor = self.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values())
+        )
+        return int(cursor.lastrowid or 0)
+
+    def update(self, table: str, pk: str, value: Any, changes: dict[str, Any]) -> None:
+        """Set `changes` on the row of `table` whose `pk` is `value`."""
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        self.execute(
+            f"UPDATE {table} SET {assignments} WHERE {pk} = ?", (*changes.values(), value)
+        )
+
+    def rows(
+        self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()
+    ) -> list[dict[str, Any]]:
+        """Run a query and return its rows as dictionaries."""
+        with self._lock:
+            return list(self.db.query(sql, params))
+
+    def row(
+        self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()
+    ) -> dict[str, Any] | None:
+        """Run a query and return its first row, if any."""
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    def close(self) -> None:
+        """Close the connection; everything committed is on disk."""
+        with self._lock:
+            self.db.conn.close()
+
+
+def dumps(values: Any) -> str:
+    """Serialise a small JSON value for a TEXT column."""
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str | None) -> Any:
+    """Read back a value written by `dumps`."""
+    return json.loads(text) if text else []

@@ -1,0 +1,189 @@
+"""Reply suggestions from the editable templates in `responses/`."""
+
+from __future__ import annotations
+
+import logging
+import re
+import string
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from bot.models import Kind, Suggestion
+
+_LOGGER = logging.getLogger(__name__)
+_PLACEHOLDERS = frozenset({"member", "moderator", "community"})
+_WORD = re.compile(r"\w+")
+MAX_SUGGESTIONS = 3
+
+
+class TemplateError(ValueError):
+    """A template file is malformed; the message names the file and the template."""
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """One reply template, as a community manager wrote it."""
+
+    id: str
+    language: str
+    kind: Kind
+    topic: str
+    keywords: tuple[str, ...]
+    text: str
+    signature: str | None
+
+
+def fold(text: str) -> str:
+    """Casefold and strip accents, so 'Reçu' and 'recu' match."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _check_placeholders(text: str, where: str) -> None:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        raise TemplateError(f"{where}: {exc} (write a literal brace as {{{{ or }}}})") from exc
+    unknown = names - _PLACEHOLDERS
+    if unknown:
+        raise TemplateError(
+            f"{where}: unknown placeholder(s) {sorted(unknown)}; use {sorted(_PLACEHOLDERS)}"
+        )
+
+
+def _parse_file(name: str, content: str) -> list[Template]:
+    try:
+        data = tomllib.loads(content)
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(f"{name}: not valid TOML ({exc})") from exc
+    language = data.get("language")
+    if not isinstance(language, str):
+        raise TemplateError(f'{name}: missing language = "xx"')
+    signature = data.get("signature")
+    if signature is not None:
+        _check_placeholders(str(signature), f"{name}: signature")
+    templates = []
+    for index, item in enumerate(data.get("template", [])):
+        where = f"{name}: template {item.get('id', index)!r}"
+        try:
+            kind = Kind(item["kind"])
+            text = str(item["text"]).strip()
+            template_id = str(item["id"])
+        except (KeyError, ValueError) as exc:
+            raise TemplateError(f"{where}: needs id, kind (question/complaint) and text") from exc
+        _check_placeholders(text, where)
+        use_signature = item.get("signature", True) is not False
+        templates.append(
+            Template(
+                id=template_id,
+                language=language,
+                kind=kind,
+                topic=str(item.get("topic", "")),
+                keywords=tuple(fold(k) for k in item.get("keywords", [])),
+                text=text,
+                signature=str(signature) if signature and use_signature else None,
+            )
+        )
+    return templates
+
+
+def load_templates(directory: str | Path | None = None) -> list[Template]:
+    """Load every `*.toml` template file from `directory`, or the bundled ones."""
+    if directory:
+        files = [
+            (p.name, p.read_text(encoding="utf-8")) for p in sorted(Path(directory).glob("*.toml"))
+        ]
+    else:
+        files = _bundled_files()
+    templates: list[Template] = []
+    for name, content in files:
+        templates.extend(_parse_file(name, content))
+    seen: set[str] = set()
+    for template in templates:
+        if template.id in seen:
+            raise TemplateError(f"template id {template.id!r} is used twice")
+        seen.add(template.id)
+    return templates
+
+
+def _bundled_files() -> list[tuple[str, str]]:
+    source_tree = Path(__file__).resolve().parent.parent / "responses"
+    if source_tree.is_dir():
+        return [
+            (p.name, p.read_text(encoding="utf-8")) for p in sorted(source_tree.glob("*.toml"))
+        ]
+    package = resources.files("huitaine_responses")
+    return sorted(
+        (item.name, item.read_text(encoding="utf-8"))
+        for item in package.iterdir()
+        if item.name.endswith(".toml")
+    )
+
+
+class Suggester:
+    """Picks the templates that fit a case, in the language of the member's message."""
+
+    def __init__(self, templates: list[Template], *, fallback_language: str = "en") -> None:
+        """Index `templates`; `fallback_language` serves messages in a language with none."""
+        self.fallback_language = fallback_language
+        self._by_key: dict[tuple[str, Kind], list[Template]] = {}
+        for template in templates:
+            self._by_key.setdefault((template.language, template.kind), []).append(template)
+
+    @property
+    def languages(self) -> set[str]:
+        """Languages that have templates."""
+        return {language for language, _ in self._by_key}
+
+    def suggest(
+        self, *, text: str, kind: Kind, language: str, member: str, community: str
+    ) -> list[Suggestion]:
+        """Return up to three drafted replies, best first; `{moderator}` is left to fill."""
+        if kind is Kind.OTHER:
+            return []
+        if (language, kind) not in self._by_key:
+            language = self.fallback_language
+        candidates = self._by_key.get((language, kind), [])
+        words = _WORD.findall(fold(text))
+        folded = " ".join(words)
+        scored = []
+        for template in candidates:
+            hits = sum(1 for k in template.keywords if _matches(k, words, folded))
+            # A generic template (no keywords) is the fallback: below any topical match.
+            score = hits / (hits + 1.0) if template.keywords else 0.1
+            if template.keywords and hits == 0:
+                continue
+            scored.append((score, template))
+        scored.sort(key=lambda pair: -pair[0])
+        return [
+            Suggestion(
+                text=render(t, member=member, community=community, moderator="{moderator}"),
+                language=t.language,
+                source=f"template:{t.id}",
+                score=round(score, 3),
+            )
+            for score, t in scored[:MAX_SUGGESTIONS]
+        ]
+
+
+def _matches(keyword: str, words: list[str], folded: str) -> bool:
+    if " " in keyword:
+        return keyword in folded
+    return any(word.startswith(keyword) for word in words)
+
+
+def render(template: Template, *, member: str, community: str, moderator: str) -> str:
+    """Fill a template's placeholders and append its signature."""
+    values = {"member": member, "community": community, "moderator": moderator}
+    body = template.text.format(**values)
+    if template.signature:
+        body = f"{body}\n\n{template.signature.format(**values)}"
+    return body
+
+
+def sign(text: str, moderator: str) -> str:
+    """Fill the `{moderator}` slot of a stored suggestion; other braces are left as written."""
+    return text.replace("{moderator}", moderator)

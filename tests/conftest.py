@@ -1,0 +1,92 @@
+"""Shared fixtures: an injected clock, a real SQLite file, and a message factory."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Huitaine
+from bot.clock import ManualClock
+from bot.config import Config, parse_config
+from bot.models import Actor, Author, Message
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+MOD = Actor("discord", "staff-1", "Camille", frozenset({"Moderator"}))
+MEMBER_ACTOR = Actor("discord", "u-bob", "Bob", frozenset({"member"}))
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that tries to reach the network fails instead of hanging or leaking."""
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("tests must not use the network")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def config() -> Config:
+    return parse_config({"community": {"name": "Atelier", "language": "fr"}})
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "huitaine.db"
+
+
+@pytest.fixture
+def core(config: Config, clock: ManualClock, db_path: Path) -> Iterator[Huitaine]:
+    app = Huitaine(config, clock=clock, database=db_path)
+    yield app
+    app.close()
+
+
+MessageFactory = Callable[..., Message]
+
+
+@pytest.fixture
+def msg(clock: ManualClock) -> MessageFactory:
+    ids = count(1)
+
+    def make(
+        text: str,
+        *,
+        author: str = "u-alice",
+        name: str = "Alice",
+        staff: bool = False,
+        bot: bool = False,
+        channel: str = "general",
+        at: datetime | None = None,
+        after: timedelta | None = None,
+        reply_to: str | None = None,
+        thread: str | None = None,
+        mentions: tuple[str, ...] = (),
+        id: str | None = None,
+    ) -> Message:
+        when = at or clock.now() + (after or timedelta(0))
+        return Message(
+            platform="discord",
+            community="guild-1",
+            channel=channel,
+            id=id or f"m{next(ids)}",
+            author=Author(id=author, name=name, is_staff=staff, is_bot=bot),
+            text=text,
+            created_at=when,
+            reply_to=reply_to,
+            thread=thread,
+            mentions=mentions,
+        )
+
+    return make

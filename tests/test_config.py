@@ -1,0 +1,92 @@
+"""Configuration: defaults, the example file, and errors that name the key and the fix."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, parse_config, parse_duration
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_follow_the_one_week_rule() -> None:
+    config = parse_config({})
+    assert config.deadlines.limit == timedelta(days=7)
+    assert config.deadlines.complaint_target == timedelta(hours=24)
+    assert config.deadlines.question_target == timedelta(hours=48)
+    assert config.cases.join_window == timedelta(hours=1)
+
+
+def test_example_file_is_valid_and_documents_every_key() -> None:
+    config = load_config(ROOT / "config.example.toml")
+    assert config.community.timezone == "Europe/Paris"
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    for section in (
+        "community",
+        "detection",
+        "cases",
+        "deadlines",
+        "staff",
+        "review",
+        "storage",
+        "responses",
+        "discord",
+        "telegram",
+    ):
+        assert f"[{section}]" in text
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "hint"),
+    [
+        ({"deadlines": {"limit": "10d"}}, "deadlines.limit", "7d"),
+        ({"deadlines": {"question_target": "8d"}}, "deadlines.question_target", "shorten"),
+        (
+            {"deadlines": {"limit": "3d", "complaint_target": "4d"}},
+            "deadlines.complaint_target",
+            "shorten",
+        ),
+        ({"deadlines": {"complaint_target": "-2h"}}, "deadlines.complaint_target", "positive"),
+        ({"deadlines": {"remind_before_target": "2h"}}, "deadlines.remind_before_target", "list"),
+        ({"cases": {"join_window": "soon"}}, "cases.join_window", "48h"),
+        ({"detection": {"threshold": 1.5}}, "detection.threshold", "0.5"),
+        ({"detection": {"threshold": True}}, "detection.threshold", "number"),
+        ({"detection": {"treshold": 0.5}}, "detection.treshold", "threshold"),
+        ({"colour": "blue"}, "colour", "community"),
+        ({"community": {"timezone": "Paris"}}, "community.timezone", "Europe/Paris"),
+        ({"community": {"language": "french"}}, "community.languages", '"fr"'),
+        ({"telegram": {"token": "123:abc"}}, "telegram.token", "environment variable"),
+        ({"discord": {"token_env": "my token"}}, "discord.token_env", "DISCORD_TOKEN"),
+        ({"staff": {"user_ids": [123]}}, "staff.user_ids", "strings"),
+    ],
+)
+def test_bad_values_name_the_key_and_the_fix(raw: dict[str, object], key: str, hint: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw)
+    assert caught.value.key == key
+    assert f"'{key}'" in str(caught.value)
+    assert hint in str(caught.value)
+
+
+def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[community\nname = 1", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("90m", timedelta(minutes=90)), ("48h", timedelta(hours=48)), ("1d12h", timedelta(hours=36))],
+)
+def test_durations(text: str, expected: timedelta) -> None:
+    assert parse_duration(text, "k") == expected
+
+
+def test_staff_roles_match_case_insensitively() -> None:
+    config = parse_config({"staff": {"roles": ["Modérateurs"], "user_ids": ["42"]}})
+    assert "modérateurs" in config.staff.roles
+    assert "42" in config.staff.user_ids

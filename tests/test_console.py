@@ -1,0 +1,75 @@
+"""The console adapter: a member's complaint, the moderator's decision, time passing."""
+
+from pathlib import Path
+
+from adapters.console import ConsoleSession
+from bot.app import Huitaine
+from bot.clock import ManualClock
+from bot.config import Config
+from bot.models import CaseState
+
+
+def session(config: Config, clock: ManualClock, db_path: Path) -> tuple[ConsoleSession, list[str]]:
+    out: list[str] = []
+    core = Huitaine(config, clock=clock, database=db_path)
+    return ConsoleSession(core, clock, out.append), out
+
+
+def test_member_complaint_then_moderator_approves(
+    config: Config, clock: ManualClock, db_path: Path
+) -> None:
+    chat, out = session(config, clock, db_path)
+    chat.handle("alice: ma commande n'est jamais arrivée, toujours rien reçu")
+    assert any("case #1 opened" in line and "réclamation" in line for line in out)
+    chat.handle("/case 1")
+    assert any("[1]" in line for line in out)
+    chat.handle("/approve 1")
+    sent = [line for line in out if line.startswith("  ✉")]
+    assert len(sent) == 1
+    assert "alice" in sent[0].lower()
+    assert chat.core.cases.get(1).state is CaseState.ANSWERED
+    chat.handle("/approve 1")
+    assert out[-1].startswith("  ✗")
+    chat.core.close()
+
+
+def test_non_moderator_is_refused_and_time_fires_reminders(
+    config: Config, clock: ManualClock, db_path: Path
+) -> None:
+    chat, out = session(config, clock, db_path)
+    chat.handle("#help bob: how do I reset my password")
+    chat.handle("/as bob")
+    chat.handle("/approve 1")
+    assert "only moderators" in out[-1]
+    chat.handle("/advance 47h")
+    assert any("⏰" in line for line in out)
+    chat.handle("/advance 6d")
+    assert any("🚨" in line for line in out)
+    chat.handle("/as sam moderator")
+    chat.handle("/edit 1 Hi Bob, Settings > Security > Reset. Sam")
+    assert any("Hi Bob, Settings" in line for line in out)
+    chat.handle("/report")
+    assert "1/1" in out[-1] or "0/1" in out[-1]
+    assert chat.handle("/quit") is False
+    chat.core.close()
+
+
+def test_staff_reply_and_bad_commands_never_crash(
+    config: Config, clock: ManualClock, db_path: Path
+) -> None:
+    chat, _out = session(config, clock, db_path)
+    chat.handle("zoé: quelqu'un sait comment on fait pour changer d'adresse")
+    chat.handle("/staff sam: @zoé dans votre profil !")
+    assert chat.core.cases.get(1).state is CaseState.ANSWERED
+    for line in (
+        "/case",
+        "/case abc",
+        "/approve 99",
+        "/dismiss 1 nonsense",
+        "/advance soon",
+        "just text",
+        "/nope",
+        "\x00\x01",
+    ):
+        assert chat.handle(line) is True
+    chat.core.close()
