@@ -146,15 +146,18 @@ class CaseBook:
         """Record the first human answer; False if the case was not waiting."""
         cursor = self.store.execute(
             "UPDATE cases SET state = ?, first_response_at = COALESCE(first_response_at, ?),"
-            " answered_by = COALESCE(answered_by, ?) WHERE id = ? AND state IN (?, ?)",
+            " answered_by = COALESCE(answered_by, ?), next_notice_at = NULL"
+            " WHERE id = ? AND state IN (?, ?)",
             (CaseState.ANSWERED.value, to_db(when), by, case_id, *_WAITING),
         )
         return cursor.rowcount == 1
 
     def set_state(self, case_id: int, state: CaseState, when: datetime) -> None:
         """Move a case to `state`; closing states record when."""
-        closed = None if state.waiting else to_db(when)
-        self.store.update("cases", "id", case_id, {"state": state.value, "closed_at": closed})
+        changes: dict[str, Any] = {"state": state.value}
+        if not state.waiting:
+            changes |= {"closed_at": to_db(when), "next_notice_at": None}
+        self.store.update("cases", "id", case_id, changes)
 
     def save_suggestions(self, case_id: int, suggestions: list[Suggestion]) -> None:
         """Replace a case's suggestions; a waiting case with one becomes `suggested`."""

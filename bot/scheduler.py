@@ -5,29 +5,27 @@ from __future__ import annotations
 import logging
 import sqlite3
 from datetime import datetime
+from typing import Any
 
-from bot.cases import CaseBook
-from bot.clock import to_db
+from bot.clock import from_db, to_db
 from bot.config import Config
 from bot.i18n import format_time, human_duration, t
-from bot.models import Case, Notice, NoticeKind
+from bot.models import Notice, NoticeKind
 from bot.storage import Store
 
 _LOGGER = logging.getLogger(__name__)
 
 
-def notice_points(case: Case, config: Config) -> list[tuple[NoticeKind, datetime]]:
+def notice_points(
+    opened_at: datetime, target_at: datetime, due_at: datetime, config: Config
+) -> list[tuple[NoticeKind, datetime]]:
     """Every moment a case calls for the moderators' attention, in time order."""
     deadlines = config.deadlines
-    points = [
-        (NoticeKind.REMINDER_TARGET, case.target_at - r) for r in deadlines.remind_before_target
-    ]
-    points += [(NoticeKind.REMINDER_LIMIT, case.due_at - r) for r in deadlines.remind_before_limit]
-    points.append((NoticeKind.ESCALATION, case.due_at))
-    return sorted(
-        ((kind, when) for kind, when in points if when >= case.opened_at),
-        key=lambda pair: pair[1],
-    )
+    points = [(NoticeKind.REMINDER_TARGET, target_at - r) for r in deadlines.remind_before_target]
+    points += [(NoticeKind.REMINDER_LIMIT, due_at - r) for r in deadlines.remind_before_limit]
+    points.append((NoticeKind.ESCALATION, due_at))
+    # A reminder that would fall before the case even opened (a short target) is skipped.
+    return sorted(((k, when) for k, when in points if when >= opened_at), key=lambda p: p[1])
 
 
 class Scheduler:
@@ -37,7 +35,6 @@ class Scheduler:
         """Wire the scheduler to the store and the deadline policy."""
         self.store = store
         self.config = config
-        self.cases = CaseBook(store, config.deadlines)
 
     def tick(self, now: datetime) -> list[Notice]:
         """Record the notices due at `now` and return those not yet delivered.
@@ -45,48 +42,46 @@ class Scheduler:
         Each (case, kind, moment) is written once, under a unique key, in the same transaction
         that moves the case's next check forward: a restart neither repeats nor loses one.
         """
-        with self.store.transaction():
-            due = self.store.rows(
-                "SELECT id FROM cases WHERE next_notice_at IS NOT NULL AND next_notice_at <= ?"
-                " AND state IN ('open', 'suggested')",
-                (to_db(now),),
-            )
-            for row in due:
-                self._advance(self.cases.get(int(row["id"])), now)
-            # Cases that stopped waiting need no further checks.
-            self.store.execute(
-                "UPDATE cases SET next_notice_at = NULL WHERE next_notice_at IS NOT NULL"
-                " AND state NOT IN ('open', 'suggested')"
-            )
+        due = self.store.rows(
+            "SELECT * FROM cases WHERE next_notice_at IS NOT NULL AND next_notice_at <= ?",
+            (to_db(now),),
+        )
+        if due:
+            with self.store.transaction():
+                for row in due:
+                    self._advance(row, now)
         return self.pending()
 
-    def _advance(self, case: Case, now: datetime) -> None:
-        snoozed = case.snoozed_until is not None and now < case.snoozed_until
+    def _advance(self, row: dict[str, Any], now: datetime) -> None:
+        if row["state"] not in ("open", "suggested"):
+            self.store.update("cases", "id", row["id"], {"next_notice_at": None})
+            return
+        opened_at, target_at, due_at = (
+            from_db(row[k]) for k in ("opened_at", "target_at", "due_at")
+        )
+        snoozed_until = from_db(row["snoozed_until"]) if row["snoozed_until"] else None
+        snoozed = snoozed_until is not None and now < snoozed_until
         upcoming: list[datetime] = []
-        for kind, when in notice_points(case, self.config):
+        for kind, when in notice_points(opened_at, target_at, due_at, self.config):
             if when > now:
                 upcoming.append(when)
-                continue
-            if snoozed and kind is not NoticeKind.ESCALATION:
-                continue
-            self._record(case, kind, when, now)
-        if snoozed and case.snoozed_until is not None:
-            upcoming.append(case.snoozed_until)
+            elif not snoozed or kind is NoticeKind.ESCALATION:
+                self._record(row, kind, when, now)
+        if snoozed and snoozed_until is not None:
+            upcoming.append(snoozed_until)
         next_at = to_db(min(upcoming)) if upcoming else None
-        self.store.update("cases", "id", case.id, {"next_notice_at": next_at})
+        self.store.update("cases", "id", row["id"], {"next_notice_at": next_at})
 
-    def _record(self, case: Case, kind: NoticeKind, when: datetime, now: datetime) -> None:
+    def _record(self, row: dict[str, Any], kind: NoticeKind, when: datetime, now: datetime) -> None:
         language = self.config.community.language
+        deadline = row["target_at"] if kind is NoticeKind.REMINDER_TARGET else row["due_at"]
         values = {
-            "case": case.id,
-            "member": case.author.name,
-            "kind": t(case.kind.value, language),
-            "waited": human_duration((now - case.opened_at).total_seconds(), language),
-            "when": format_time(
-                case.target_at if kind is NoticeKind.REMINDER_TARGET else case.due_at,
-                self.config.community.tz,
-            ),
-            "excerpt": case.excerpt[:120],
+            "case": row["id"],
+            "member": row["author_name"],
+            "kind": t(row["kind"], language),
+            "waited": human_duration((now - from_db(row["opened_at"])).total_seconds(), language),
+            "when": format_time(from_db(deadline), self.config.community.tz),
+            "excerpt": row["excerpt"][:120],
             "mention": self.config.deadlines.escalate_to,
         }
         mention = self.config.deadlines.escalate_to if kind is NoticeKind.ESCALATION else None
@@ -94,7 +89,7 @@ class Scheduler:
             self.store.insert(
                 "notices",
                 {
-                    "case_id": case.id,
+                    "case_id": row["id"],
                     "kind": kind.value,
                     "point": to_db(when),
                     "text": t(kind.value, language, **values),
@@ -104,7 +99,7 @@ class Scheduler:
             )
         except sqlite3.IntegrityError:
             return  # already recorded before a restart
-        _LOGGER.info("case %d: %s due at %s", case.id, kind.value, when.isoformat())
+        _LOGGER.info("case %s: %s due at %s", row["id"], kind.value, when.isoformat())
 
     def pending(self) -> list[Notice]:
         """Notices recorded but not yet delivered to the moderators, oldest first."""

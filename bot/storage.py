@@ -78,6 +78,7 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL, delivered_at TEXT,
         UNIQUE (case_id, kind, point)
     );
+    CREATE INDEX notices_pending ON notices(point) WHERE delivered_at IS NULL;
     """,
 )
 
@@ -166,7 +167,10 @@ class Store:
     ) -> list[dict[str, Any]]:
         """Run a query and return its rows as dictionaries."""
         with self._lock:
-            return list(self.db.query(sql, params))
+            # The plain cursor is several times faster than sqlite-utils' query() on the hot path.
+            cursor = self.db.conn.execute(sql, params)
+            columns = [description[0] for description in cursor.description]
+            return [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
 
     def row(
         self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()

@@ -34,6 +34,13 @@ class Template:
     keywords: tuple[str, ...]
     text: str
     signature: str | None
+    pattern: re.Pattern[str] | None = None
+
+    def hits(self, folded: str) -> int:
+        """How many of the template's keywords start a word (or phrase) of `folded` text."""
+        if self.pattern is None:
+            return 0
+        return len(set(self.pattern.findall(folded)))
 
 
 def fold(text: str) -> str:
@@ -76,15 +83,17 @@ def _parse_file(name: str, content: str) -> list[Template]:
             raise TemplateError(f"{where}: needs id, kind (question/complaint) and text") from exc
         _check_placeholders(text, where)
         use_signature = item.get("signature", True) is not False
+        keywords = tuple(fold(k) for k in item.get("keywords", []))
         templates.append(
             Template(
                 id=template_id,
                 language=language,
                 kind=kind,
                 topic=str(item.get("topic", "")),
-                keywords=tuple(fold(k) for k in item.get("keywords", [])),
+                keywords=keywords,
                 text=text,
                 signature=str(signature) if signature and use_signature else None,
+                pattern=_keyword_pattern(keywords),
             )
         )
     return templates
@@ -147,11 +156,10 @@ class Suggester:
         if (language, kind) not in self._by_key:
             language = self.fallback_language
         candidates = self._by_key.get((language, kind), [])
-        words = _WORD.findall(fold(text))
-        folded = " ".join(words)
+        folded = " ".join(_WORD.findall(fold(text)))
         scored = []
         for template in candidates:
-            hits = sum(1 for k in template.keywords if _matches(k, words, folded))
+            hits = template.hits(folded)
             # A generic template (no keywords) is the fallback: below any topical match.
             score = hits / (hits + 1.0) if template.keywords else 0.1
             if template.keywords and hits == 0:
@@ -169,10 +177,12 @@ class Suggester:
         ]
 
 
-def _matches(keyword: str, words: list[str], folded: str) -> bool:
-    if " " in keyword:
-        return keyword in folded
-    return any(word.startswith(keyword) for word in words)
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not keywords:
+        return None
+    # Longest first, so "mot de passe" wins over "mot"; a keyword matches the start of a word.
+    ordered = sorted(set(keywords), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in ordered) + ")")
 
 
 def render(template: Template, *, member: str, community: str, moderator: str) -> str:

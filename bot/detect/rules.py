@@ -717,8 +717,7 @@ _OPEN.add(
         "{ou|quand|que|qu'|qu} {est|sont|se|puis|peut|peux|pouvons|pouvez|faut|dois|doit|devons|devez"
         "|trouver|acheter|sera|seront|va|vont|arrive|arrivera|aura|auront|pourrai|pourrais|pourra"
         "|recevrai|recevrons|recevra|commence|ouvre|ferme|sort|a lieu|est-ce|est ce|as-tu|avez-vous"
-        "|faire|fait|fais|signifie|veut|voulez|penses|pensez|en est|on|je|j'|tu|vous|il|elle|ils|ca"
-        "|cela|c'est|ont}",
+        "|faire|fait|fais|signifie|veut|voulez|penses|pensez|en est|ont}",
         "{pouvez|pourriez|avez|auriez|savez|sauriez|voulez|voudriez|connaissez|etes|allez|faites"
         "|devez|faut|peut|sait|doit|est|sont|peux|pourrais|sais|saurais|veux|voudrais|as|aurais|es"
         "|vas|dois|puis|connais|serait|aurait|existe|reste|fallait|fait|fais|ont|avait|etait"
