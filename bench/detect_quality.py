@@ -158,7 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Confusion, {name}:\n\n{confusion_table(c)}\n")
 
     short = [text for text in all_texts if len(text) <= 200][:5000]
-    without_lid = throughput(lambda: [detector.detect(t, language="en") for t in short], len(short))
+    without_lid = throughput(
+        lambda: [detector.detect(t, language="en") for t in short], len(short)
+    )
     with_lid = throughput(lambda: detector.detect_batch(short), len(short))
     print("| throughput (messages/s, one core) | value |\n|---|---:|")
     print(f"| rules only (language given), {len(short)} short messages | {without_lid:,.0f} |")

@@ -75,13 +75,10 @@ class Ingestor:
     def ingest(self, message: Message) -> IngestResult:
         """Store `message` once and act on it; delivering it again changes nothing."""
         message = _with_text(message, clean_text(message.text))
-        with self.store.transaction():
-            exists = self.store.row("SELECT key FROM messages WHERE key = ?", (message.key,))
-            if exists:
-                return IngestResult(Outcome.DUPLICATE)
-            # Committed before detection: if detection fails or the process dies, the message
-            # is still here and `process_pending` picks it up.
-            self.store.insert("messages", _message_row(message, self.is_staff(message)))
+        # Committed before detection: if detection fails or the process dies, the message is
+        # still here and `process_pending` picks it up. One statement: its own transaction.
+        if not self.store.insert_new("messages", _message_row(message, self.is_staff(message))):
+            return IngestResult(Outcome.DUPLICATE)
         return self._process(message)
 
     def process_pending(self) -> int:

@@ -35,6 +35,8 @@ class Scheduler:
         """Wire the scheduler to the store and the deadline policy."""
         self.store = store
         self.config = config
+        # Whether undelivered notices may exist; spares a query per tick on the hot path.
+        self._maybe_pending = True
 
     def tick(self, now: datetime) -> list[Notice]:
         """Record the notices due at `now` and return those not yet delivered.
@@ -72,7 +74,9 @@ class Scheduler:
         next_at = to_db(min(upcoming)) if upcoming else None
         self.store.update("cases", "id", row["id"], {"next_notice_at": next_at})
 
-    def _record(self, row: dict[str, Any], kind: NoticeKind, when: datetime, now: datetime) -> None:
+    def _record(
+        self, row: dict[str, Any], kind: NoticeKind, when: datetime, now: datetime
+    ) -> None:
         language = self.config.community.language
         deadline = row["target_at"] if kind is NoticeKind.REMINDER_TARGET else row["due_at"]
         values = {
@@ -99,11 +103,14 @@ class Scheduler:
             )
         except sqlite3.IntegrityError:
             return  # already recorded before a restart
+        self._maybe_pending = True
         _LOGGER.info("case %s: %s due at %s", row["id"], kind.value, when.isoformat())
 
     def pending(self) -> list[Notice]:
         """Notices recorded but not yet delivered to the moderators, oldest first."""
-        return [
+        if not self._maybe_pending:
+            return []
+        notices = [
             Notice(
                 id=int(row["id"]),
                 case_id=int(row["case_id"]),
@@ -116,6 +123,8 @@ class Scheduler:
                 "SELECT * FROM notices WHERE delivered_at IS NULL ORDER BY point, id"
             )
         ]
+        self._maybe_pending = bool(notices)
+        return notices
 
     def mark_delivered(self, notice_id: int, when: datetime) -> None:
         """The adapter posted the notice; it will not be offered again."""

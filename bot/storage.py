@@ -32,6 +32,7 @@ MIGRATIONS: tuple[str, ...] = (
         case_id INTEGER
     );
     CREATE INDEX messages_case ON messages(case_id);
+    CREATE INDEX messages_platform_id ON messages(platform, community, id);
     CREATE INDEX messages_pending ON messages(processed) WHERE processed = 0;
     CREATE TABLE cases (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -47,6 +48,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX cases_next_notice ON cases(next_notice_at) WHERE next_notice_at IS NOT NULL;
     CREATE INDEX cases_place ON cases(platform, community, channel, author_id, state);
     CREATE INDEX cases_state ON cases(state, due_at);
+    CREATE INDEX cases_thread ON cases(platform, community, thread) WHERE thread IS NOT NULL;
     CREATE TABLE suggestions (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         case_id INTEGER NOT NULL REFERENCES cases(id),
@@ -154,6 +156,15 @@ class Store:
             f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values())
         )
         return int(cursor.lastrowid or 0)
+
+    def insert_new(self, table: str, row: dict[str, Any]) -> bool:
+        """Insert `row` unless its primary key exists; True if it was new."""
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        cursor = self.execute(
+            f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({marks})", tuple(row.values())
+        )
+        return cursor.rowcount == 1
 
     def update(self, table: str, pk: str, value: Any, changes: dict[str, Any]) -> None:
         """Set `changes` on the row of `table` whose `pk` is `value`."""
