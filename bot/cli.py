@@ -9,11 +9,11 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
 from bot.app import Huitaine, build_detector
+from bot.bundled import bundled_dir
 from bot.clock import ManualClock, SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.i18n import format_time, t
@@ -28,10 +28,7 @@ DETECT_BATCH = 64
 
 def example_path() -> Path:
     """The bundled example community (invented messages) in the source tree or the wheel."""
-    source = Path(__file__).resolve().parent.parent / "examples" / "community.jsonl"
-    if source.is_file():
-        return source
-    return Path(str(resources.files("huitaine_examples").joinpath("community.jsonl")))
+    return bundled_dir("examples", "huitaine_examples") / "community.jsonl"
 
 
 def case_to_json(case: Case, now: datetime) -> dict[str, Any]:

@@ -8,9 +8,9 @@ import string
 import tomllib
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
+from bot.bundled import bundled_dir
 from bot.models import Kind, Suggestion
 
 _LOGGER = logging.getLogger(__name__)
@@ -101,12 +101,8 @@ def _parse_file(name: str, content: str) -> list[Template]:
 
 def load_templates(directory: str | Path | None = None) -> list[Template]:
     """Load every `*.toml` template file from `directory`, or the bundled ones."""
-    if directory:
-        files = [
-            (p.name, p.read_text(encoding="utf-8")) for p in sorted(Path(directory).glob("*.toml"))
-        ]
-    else:
-        files = _bundled_files()
+    folder = Path(directory) if directory else bundled_dir("responses", "huitaine_responses")
+    files = [(p.name, p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.toml"))]
     templates: list[Template] = []
     for name, content in files:
         templates.extend(_parse_file(name, content))
@@ -116,20 +112,6 @@ def load_templates(directory: str | Path | None = None) -> list[Template]:
             raise TemplateError(f"template id {template.id!r} is used twice")
         seen.add(template.id)
     return templates
-
-
-def _bundled_files() -> list[tuple[str, str]]:
-    source_tree = Path(__file__).resolve().parent.parent / "responses"
-    if source_tree.is_dir():
-        return [
-            (p.name, p.read_text(encoding="utf-8")) for p in sorted(source_tree.glob("*.toml"))
-        ]
-    package = resources.files("huitaine_responses")
-    return sorted(
-        (item.name, item.read_text(encoding="utf-8"))
-        for item in package.iterdir()
-        if item.name.endswith(".toml")
-    )
 
 
 class Suggester:
