@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
+from bot.cards import Cards
 from bot.cases import CaseBook
 from bot.clock import Clock, SystemClock
 from bot.config import Config
@@ -53,6 +54,7 @@ class Huitaine:
         self.cases = CaseBook(self.store, config.deadlines)
         self.review = Review(self.store, config, self.clock)
         self.scheduler = Scheduler(self.store, config)
+        self.cards = Cards(self.store)
         self.unconfirmed = self.review.recover()
         recovered = self.ingestor.process_pending()
         if recovered:

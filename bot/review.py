@@ -161,6 +161,17 @@ class Review:
             )
         return self.outgoing(outgoing_id)
 
+    def mark_unconfirmed(self, outgoing_id: int) -> Outgoing:
+        """The send ended in doubt (a timeout, a dropped connection): a moderator must check."""
+        with self.store.transaction():
+            item = self.outgoing(outgoing_id)
+            if item.state is not SendState.SENDING:
+                raise ReviewError(f"reply #{outgoing_id} is {item.state.value}")
+            self.store.update(
+                "outgoing", "id", outgoing_id, {"state": SendState.UNCONFIRMED.value}
+            )
+        return self.outgoing(outgoing_id)
+
     def recover(self) -> list[Outgoing]:
         """At start-up: replies left *sending* by a crash may or may not have been posted.
 

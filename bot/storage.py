@@ -82,6 +82,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX notices_pending ON notices(point) WHERE delivered_at IS NULL;
     """,
+    # 2: where each case's review card was posted, so adapters edit it in place after a restart.
+    """
+    CREATE TABLE cards (
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        platform TEXT NOT NULL, chat TEXT NOT NULL, message_id TEXT NOT NULL,
+        PRIMARY KEY (case_id, platform)
+    );
+    CREATE INDEX cards_message ON cards(platform, chat, message_id);
+    """,
 )
 
 

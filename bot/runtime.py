@@ -1,0 +1,172 @@
+"""The asynchronous side of the core: one worker thread for blocking work, owned tasks, sending."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, TypeVar
+
+from bot.app import Huitaine
+from bot.ingest import IngestResult, Outcome
+from bot.models import Actor, Case, Message, Notice, Outgoing
+
+_LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class SendFailed(Exception):
+    """The platform refused the reply outright: nothing was posted, it may be approved again."""
+
+
+class Platform(Protocol):
+    """What an adapter offers the runtime for everything that goes out."""
+
+    name: str
+
+    async def send_reply(self, item: Outgoing) -> str:
+        """Post an approved reply; return the platform's message id.
+
+        Raise SendFailed when the platform surely did not post it; any other exception means
+        "maybe posted", and the reply waits for a moderator to confirm it.
+        """
+        ...
+
+    async def show_case(self, case: Case) -> None:
+        """Post or update the case's review card in the moderators' place."""
+        ...
+
+    async def post_notice(self, notice: Notice, case: Case) -> None:
+        """Post a reminder or an escalation to the moderators."""
+        ...
+
+
+class Runtime:
+    """Runs the blocking core off the event loop and owns the background tasks."""
+
+    def __init__(self, core: Huitaine) -> None:
+        """Wrap `core`; every call to it goes through one worker thread, in order."""
+        self.core = core
+        # One thread: SQLite work is serialised and never blocks the event loop.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huitaine-core")
+        self._platforms: dict[str, Platform] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def register(self, platform: Platform) -> None:
+        """Route outbound actions for `platform.name` to this adapter."""
+        self._platforms[platform.name] = platform
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking core function on the worker thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    async def ingest(self, message: Message) -> IngestResult:
+        """Ingest a message and show the cases it opened or changed to the moderators."""
+        result = await self.call(self.core.ingest, message)
+        await self._show(result)
+        return result
+
+    async def edit(self, message: Message) -> IngestResult:
+        """Apply an edit."""
+        result = await self.call(self.core.edit, message)
+        await self._show(result)
+        return result
+
+    async def delete(
+        self, platform: str, community: str, channel: str, message_id: str
+    ) -> IngestResult:
+        """Apply a deletion."""
+        result = await self.call(self.core.delete, platform, community, channel, message_id)
+        await self._show(result)
+        return result
+
+    async def _show(self, result: IngestResult) -> None:
+        if result.outcome in (Outcome.DUPLICATE, Outcome.IGNORED, Outcome.STORED):
+            return
+        for case_id in result.case_ids:
+            await self.refresh(case_id)
+
+    async def refresh(self, case_id: int) -> None:
+        """Update the case's card wherever it is shown."""
+        case = await self.call(self.core.cases.get, case_id)
+        platform = self._platforms.get(case.platform)
+        if platform is not None:
+            await platform.show_case(case)
+
+    async def approve_and_send(
+        self, actor: Actor, case_id: int, *, text: str | None = None, suggestion_rank: int = 0
+    ) -> Outgoing:
+        """A moderator's approval: record it, send it once, record the outcome."""
+        item = await self.call(
+            self.core.review.approve, actor, case_id, text=text, suggestion_rank=suggestion_rank
+        )
+        return await self.send(item)
+
+    async def send(self, item: Outgoing) -> Outgoing:
+        """Send an outgoing reply already recorded as *sending*."""
+        platform = self._platforms.get(item.platform)
+        if platform is None:
+            raise RuntimeError(f"no adapter registered for {item.platform!r}")
+        try:
+            platform_id = await platform.send_reply(item)
+        except SendFailed as exc:
+            _LOGGER.warning("reply #%d refused by %s: %s", item.id, item.platform, exc)
+            result = await self.call(self.core.review.mark_failed, item.id, str(exc))
+        except Exception:
+            # Maybe posted, maybe not: a moderator must look before anything is sent again.
+            _LOGGER.exception("reply #%d: outcome unknown; waiting for a moderator", item.id)
+            result = await self.call(self.core.review.mark_unconfirmed, item.id)
+        else:
+            result = await self.call(self.core.review.mark_sent, item.id, platform_id)
+        await self.refresh(item.case_id)
+        return result
+
+    async def tick(self) -> list[Notice]:
+        """Run the scheduler once and deliver what is due; return the delivered notices."""
+        notices = await self.call(self.core.tick)
+        delivered = []
+        for notice in notices:
+            case = await self.call(self.core.cases.get, notice.case_id)
+            platform = self._platforms.get(case.platform)
+            if platform is None:
+                continue
+            try:
+                await platform.post_notice(notice, case)
+            except Exception:
+                _LOGGER.exception("notice #%d not delivered; will retry", notice.id)
+                continue
+            await self.call(self.core.scheduler.mark_delivered, notice.id, self.core.clock.now())
+            delivered.append(notice)
+        return delivered
+
+    async def run_scheduler(self, every: float = 60.0) -> None:
+        """Tick forever (a background task); a failed tick is logged and the loop goes on."""
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                _LOGGER.exception("scheduler tick failed")
+            await asyncio.sleep(every)
+
+    def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Start an owned, named background task whose failure is logged, never lost."""
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _LOGGER.error("task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def close(self) -> None:
+        """Cancel the background tasks, then close the core on its own thread."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.call(self.core.close)
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,117 @@
+"""The async runtime: off-loop core calls, sending once, delivering notices, owned tasks."""
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from bot.app import Huitaine
+from bot.clock import ManualClock
+from bot.models import Case, CaseState, Notice, Outgoing, SendState
+from bot.runtime import Runtime, SendFailed
+from tests.conftest import MOD, MessageFactory
+
+
+class RecordingPlatform:
+    """A test double of an adapter: records what would go out, fails on demand."""
+
+    name = "discord"
+
+    def __init__(self) -> None:
+        self.sent: list[Outgoing] = []
+        self.cards: list[tuple[int, CaseState]] = []
+        self.notices: list[Notice] = []
+        self.fail_send: Exception | None = None
+        self.fail_notice = False
+
+    async def send_reply(self, item: Outgoing) -> str:
+        if self.fail_send is not None:
+            raise self.fail_send
+        self.sent.append(item)
+        return f"p{len(self.sent)}"
+
+    async def show_case(self, case: Case) -> None:
+        self.cards.append((case.id, case.state))
+
+    async def post_notice(self, notice: Notice, case: Case) -> None:
+        if self.fail_notice:
+            raise ConnectionError("network down")
+        self.notices.append(notice)
+
+
+@pytest.fixture
+async def runtime(core: Huitaine) -> AsyncIterator[Runtime]:
+    rt = Runtime(core)
+    yield rt
+    for task in list(rt._tasks):
+        task.cancel()
+    rt._executor.shutdown(wait=True)
+
+
+async def test_core_work_runs_off_the_event_loop(runtime: Runtime) -> None:
+    name = await runtime.call(lambda: threading.current_thread().name)
+    assert name.startswith("huitaine-core")
+    assert name != threading.current_thread().name
+
+
+async def test_a_new_case_shows_a_card_and_approval_sends_once(
+    runtime: Runtime, msg: MessageFactory
+) -> None:
+    platform = RecordingPlatform()
+    runtime.register(platform)
+    result = await runtime.ingest(msg("where is my parcel? still nothing"))
+    case_id = result.case_ids[0]
+    assert platform.cards == [(case_id, CaseState.SUGGESTED)]
+    item = await runtime.approve_and_send(MOD, case_id)
+    assert item.state is SendState.SENT
+    assert len(platform.sent) == 1
+    assert platform.cards[-1] == (case_id, CaseState.ANSWERED)
+
+
+async def test_refused_send_is_failed_and_uncertain_send_waits_for_a_moderator(
+    runtime: Runtime, core: Huitaine, msg: MessageFactory
+) -> None:
+    platform = RecordingPlatform()
+    runtime.register(platform)
+    first = (await runtime.ingest(msg("refund please, it's broken"))).case_ids[0]
+    platform.fail_send = SendFailed("403 bot was kicked")
+    assert (await runtime.approve_and_send(MOD, first)).state is SendState.FAILED
+
+    second = (await runtime.ingest(msg("how do I log in?", author="u-b", name="B"))).case_ids[0]
+    platform.fail_send = TimeoutError("read timeout")
+    item = await runtime.approve_and_send(MOD, second)
+    assert item.state is SendState.UNCONFIRMED
+    assert core.review.outbox(SendState.SENDING) == []  # nothing left to send by itself
+    assert platform.sent == []
+
+
+async def test_tick_delivers_notices_and_retries_failed_deliveries(
+    runtime: Runtime, core: Huitaine, clock: ManualClock, msg: MessageFactory
+) -> None:
+    platform = RecordingPlatform()
+    runtime.register(platform)
+    await runtime.ingest(msg("toujours pas reçu ma commande, c'est inadmissible"))
+    clock.advance(timedelta(hours=22, minutes=30))
+    platform.fail_notice = True
+    assert await runtime.tick() == []
+    platform.fail_notice = False
+    delivered = await runtime.tick()
+    assert len(delivered) == 1
+    assert await runtime.tick() == []  # delivered once, not repeated
+    assert platform.notices == delivered
+
+
+async def test_a_failing_background_task_is_logged(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def boom() -> None:
+        raise ValueError("kaboom")
+
+    task = runtime.spawn("boom-task", boom())
+    with caplog.at_level(logging.ERROR):
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.sleep(0)
+    assert "boom-task" in caplog.text
