@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -115,9 +117,19 @@ class ResponsesConfig:
 
 @dataclass(frozen=True, slots=True)
 class PlatformConfig:
-    """A platform's settings; its token is read from the named environment variable only."""
+    """A platform's settings; its token is read from the named environment variable only.
+
+    `options` holds the section's other keys, which the platform's adapter validates at start-up
+    (each adapter owns the meaning of its own keys).
+    """
 
     token_env: str = ""
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def configured(self) -> bool:
+        """True when the file has a section for this platform beyond the token name."""
+        return bool(self.options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +166,7 @@ def _str_list(value: object, key: str) -> tuple[str, ...]:
 
 def _check_keys(section: dict[str, Any], allowed: set[str], prefix: str) -> None:
     for key in section:
-        if key in {"token", "api_key", "secret"}:
+        if key in {"token", "api_key", "secret", "bot_token"}:
             raise ConfigError(
                 f"{prefix}{key}",
                 "secrets are never read from files",
@@ -252,7 +264,15 @@ def _deadlines(raw: dict[str, Any]) -> DeadlineConfig:
 
 
 def _platform(raw: dict[str, Any], name: str, default_env: str) -> PlatformConfig:
-    s = _section(raw, name, PlatformConfig)
+    s = raw.get(name, {})
+    _expect(s, dict, name, f"a [{name}] table")
+    for secret in ("token", "api_key", "secret", "bot_token"):
+        if secret in s:
+            raise ConfigError(
+                f"{name}.{secret}",
+                "secrets are never read from files",
+                f"remove it and set the environment variable named by {name}.token_env",
+            )
     env = _expect(s.get("token_env", default_env), str, f"{name}.token_env", f'"{default_env}"')
     if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", env):
         raise ConfigError(
@@ -260,7 +280,8 @@ def _platform(raw: dict[str, Any], name: str, default_env: str) -> PlatformConfi
             f"{env!r} is not an environment variable name (tokens never go in this file)",
             f'name the variable that holds the token, e.g. "{default_env}"',
         )
-    return PlatformConfig(token_env=env)
+    options = {key: value for key, value in s.items() if key != "token_env"}
+    return PlatformConfig(token_env=env, options=MappingProxyType(options))
 
 
 def parse_config(raw: dict[str, Any]) -> Config:

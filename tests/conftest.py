@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,14 +22,33 @@ MOD = Actor("discord", "staff-1", "Camille", frozenset({"Moderator"}))
 MEMBER_ACTOR = Actor("discord", "u-bob", "Bob", frozenset({"member"}))
 
 
+def _is_loopback(address: Any) -> bool:
+    if not isinstance(address, tuple):
+        return True  # AF_UNIX paths and socketpairs stay on this machine
+    try:
+        return ipaddress.ip_address(address[0]).is_loopback
+    except ValueError:
+        return address[0] == "localhost"
+
+
 @pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A test that tries to reach the network fails instead of hanging or leaking."""
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that tries to reach beyond 127.0.0.1 fails at once instead of leaking or hanging."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
 
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("tests must not use the network")
+    def connect(self: socket.socket, address: Any) -> None:
+        if not _is_loopback(address):
+            raise ConnectionRefusedError(f"tests must not reach {address!r}")
+        real_connect(self, address)
 
-    monkeypatch.setattr(socket, "create_connection", refuse)
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        if not _is_loopback(address):
+            raise ConnectionRefusedError(f"tests must not reach {address!r}")
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
 
 
 @pytest.fixture

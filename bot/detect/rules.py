@@ -98,6 +98,8 @@ _TRANSLATION: dict[int, str | None] = {
     # Control characters (NUL included) separate words rather than vanish.
     **{cp: " " for cp in range(0x00, 0x20) if cp not in (0x09, 0x0A, 0x0D)},
     **{cp: " " for cp in range(0x7F, 0xA0)},
+    # Lone surrogates (from broken JSON) cannot be encoded and would crash downstream code.
+    **{cp: None for cp in range(0xD800, 0xE000)},
     0x2028: "\n",
     0x2029: "\n",
     # Phones type typographic apostrophes; the rules use the ASCII one.
@@ -120,11 +122,16 @@ _MENTION = re.compile(r"<[@#][!&]?\d+>|@\w+")
 _SPACES = re.compile(r"[ \t]+")
 
 
+def _bound(text: str) -> str:
+    if len(text) > HEAD_CHARS + TAIL_CHARS + 1:
+        return text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
+    return text
+
+
 def _clean(text: str) -> str:
     """Bound, NFKC-normalise and strip invisible characters; case and accents are kept."""
-    if len(text) > HEAD_CHARS + TAIL_CHARS:
-        text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
-    return unicodedata.normalize("NFKC", text.translate(_TRANSLATION))
+    # Bounded again after NFKC, which expands some characters eighteenfold.
+    return _bound(unicodedata.normalize("NFKC", _bound(text).translate(_TRANSLATION)))
 
 
 def _fold(cleaned: str) -> str:
@@ -512,7 +519,7 @@ _ANY.add(
     |rude|sucks|suck|sucked|ridiculous|absurd|shocking|disappointed|disappointing
     |disappointment|dissatisfied|unhappy|frustrated|frustrating|annoyed
     |annoying|angry|furious|livid|upset|pissed|fuming|gutted|unfair|worse|misleading
-    |deceiving|deceptive|lied to|liars|lies|messed up|screwed|screwed up|fed up|sick of
+    |deceiving|deceptive|lied to|lying to|liars|messed up|screwed|screwed up|fed up|sick of
     |tired of|had enough|poor service|bad service|poor quality|bad quality|so mad
     |poor customer service|bad customer service|terrible service|awful service|ruined
     |ruining|on my nerves}
@@ -619,7 +626,7 @@ _ANY.add(
     |insatisfait|insatisfaite|marre|ras le bol|ras-le-bol|raslebol|j'en ai assez|en ai assez
     |en peux plus|saoule|soule|gonfle|agace|agacee|enerve|enervee|enervant|furieux|furieuse
     |en colere|exaspere|exasperee|exasperant|ridicule|incompetent|incompetents|incompetence
-    |inutile|galere|abuse|abusent|n'importe quoi|nimporte quoi|n importe quoi|ca craint
+    |inutile|galere|c'est abuse|vous abusez|abusent|n'importe quoi|nimporte quoi|n importe quoi|ca craint
     |a chier|une blague|se fiche de|mensonge|mensonges|menteur|menteurs|menteuse|magouille
     |magouilles}
     pas {content|contente|contents|satisfait|satisfaite|satisfaits|serieux|professionnel
@@ -675,7 +682,7 @@ _ANY.add(
     "negated expectation",
     """
     {aurait|aurais|aurai|auraient|aurions|aurait deja|aurais deja} {du|deja du|pu}
-    {devait|devaient|devais|doit|devrait|devraient} {arriver|etre|etre livre|etre livree
+    {devait|devaient|devais|devrait|devraient} {arriver|etre|etre livre|etre livree
     |etre la|etre rembourse|me rembourser|me rappeler|me repondre|recevoir|m'etre}
     {etait|etais|etaient|est|suis} {cense|censee|censes|prevu|prevue|prevus|promis|promise}
     {cense|censee} {arriver|etre|recevoir|marcher|fonctionner}
@@ -749,6 +756,7 @@ _OPEN.add(
     """
     {how|what|where|when|why|who|which|whose|whom} <AUX_EN>
     how {many|much|long|often|far|old|big|about|come|else|to|so}
+    why so
     what {time|kind|type|sort|about|if|else|for|now|happened|happens|day|size|color|colour
     |version|number|price|year|age|u|you|ya|ur|your}
     {where|why|who} <SUBJ_EN>
@@ -845,12 +853,15 @@ _OPEN.add(
 
 _SCANNER = _ANY.scanner()
 _OPENING = _OPEN.opening()
+# What may follow a bare wh-word that still stands alone: nothing, or user handles.
+_HANDLES_ONLY = re.compile(r"(?:\s+\S*\d\S*)*\s*")
 _BARE_ONLY = frozenset({"how", "what", "where", "when", "why"})
 # Words that also open exclamations: "Quelle rapidité !", "How LONG this takes!".
 _EXCLAMATIVE = frozenset(
     {"how", "what", "quel", "quelle", "quels", "quelles", "que", "qu'", "comment", "combien"}
 )
 
+_CLAUSE_EDGE = " ,-*\"'()[]"
 # A clause and the punctuation that ends it.
 _CLAUSE = re.compile(r"([^.!?;:\n\u2026]+)([.!?;:\n\u2026]*)")
 # Greetings, fillers, discourse markers and user handles that may precede an opening.
@@ -962,6 +973,10 @@ class _Evidence:
     def add(self, reason: str, weight: float) -> None:
         self.weights.setdefault(reason, []).append(weight)
 
+    def raise_to(self, reason: str, weight: float) -> None:
+        found = self.weights[reason]
+        found[0] = max(found[0], weight)
+
     def score(self) -> float:
         pieces: list[float] = []
         for found in self.weights.values():
@@ -992,8 +1007,8 @@ class RuleDetector:
             return Detection(0.0, 0.0, lang, ())
         question = _Evidence()
         complaint = _Evidence()
-        _scan_phrases(folded, question, complaint)
-        _scan_openings(folded, question)
+        found = _scan_phrases(folded, question, complaint)
+        _scan_openings(folded, question, found)
         _scan_inversions(folded, question)
         _scan_durations(folded, complaint)
         if "?" in folded and any(char.isalpha() for char in folded):
@@ -1021,7 +1036,9 @@ class RuleDetector:
         return [self.detect(text) for text in texts]
 
 
-def _scan_phrases(folded: str, question: _Evidence, complaint: _Evidence) -> None:
+def _scan_phrases(folded: str, question: _Evidence, complaint: _Evidence) -> dict[int, str]:
+    """Add the lexicon's cues; return where question phrases start, with their reason."""
+    question_starts: dict[int, str] = {}
     covered_until = 0
     for match in _SCANNER.finditer(folded):
         start = match.start()
@@ -1035,15 +1052,25 @@ def _scan_phrases(folded: str, question: _Evidence, complaint: _Evidence) -> Non
                 continue
             if cue.negatable and _NEGATION_BEFORE.search(folded, max(0, start - 30), start):
                 continue
-            target = question if cue.kind == QUESTION else complaint
-            target.add(cue.reason.format(phrase), cue.weight)
+            if cue.kind == QUESTION:
+                reason = cue.reason.format(phrase)
+                question_starts.setdefault(start, reason)
+                question.add(reason, cue.weight)
+            else:
+                complaint.add(cue.reason.format(phrase), cue.weight)
+    return question_starts
 
 
-def _scan_openings(folded: str, question: _Evidence) -> None:
+def _scan_openings(folded: str, question: _Evidence, found: dict[int, str]) -> None:
+    """Add interrogative openings of clauses; a phrase found at the same place is the same cue."""
     for match in _CLAUSE.finditer(folded):
-        clause = _LEADING_FILLERS.sub("", match.group(1).strip(" ,-*\"'()[]"))
+        text = match.group(1)
+        trimmed = text.lstrip(_CLAUSE_EDGE)
+        clause = _LEADING_FILLERS.sub("", trimmed.rstrip(_CLAUSE_EDGE))
         if not clause:
             continue
+        offset = match.start(1) + len(text) - len(trimmed) + len(trimmed.rstrip(_CLAUSE_EDGE))
+        offset -= len(clause)
         exclaimed = "!" in match.group(2) and "?" not in match.group(2)
         if _ANY_CALL.match(clause):
             question.add("en interrogative 'any...'", W_INTERROGATIVE)
@@ -1057,13 +1084,18 @@ def _scan_openings(folded: str, question: _Evidence) -> None:
             if opening is None:
                 continue
         phrase = opening.group()
-        if phrase in _BARE_ONLY and clause[opening.end() :].strip():
+        if phrase in _BARE_ONLY and not _HANDLES_ONLY.fullmatch(clause, opening.end()):
             continue
         if exclaimed and phrase.split(maxsplit=1)[0] in _EXCLAMATIVE:
             continue
+        same_place = found.get(offset + opening.start())
         for cue in _OPEN.cues[phrase]:
-            if cue.weight > 0.0:
+            if cue.weight <= 0.0:
+                continue
+            if same_place is None:
                 question.add(cue.reason.format(phrase), cue.weight)
+            else:
+                question.raise_to(same_place, cue.weight)
 
 
 def _scan_inversions(folded: str, question: _Evidence) -> None:
