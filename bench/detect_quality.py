@@ -119,6 +119,10 @@ def throughput(run: Callable[[], object], count: int, min_seconds: float = 1.0) 
             return rounds * count / elapsed
 
 
+def _cells(c: Confusion) -> str:
+    return " | ".join(f"{value:.3f}" for value in (precision(c), recall(c), f1(c), macro_f1(c)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the quality table and the throughput; exit 0 even when data is missing."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -149,8 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         confusions[path.name] = mine
         print(
             f"| {path.name} | {task} | {len(texts)} | {sum(gold)} "
-            f"| {precision(mine):.3f} | {recall(mine):.3f} | {f1(mine):.3f} | {macro_f1(mine):.3f} "
-            f"| {precision(base):.3f} | {recall(base):.3f} | {f1(base):.3f} | {macro_f1(base):.3f} |"
+            f"| {_cells(mine)} | {_cells(base)} |"
         )
 
     print()

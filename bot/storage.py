@@ -33,7 +33,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX messages_case ON messages(case_id);
     CREATE INDEX messages_platform_id ON messages(platform, community, id);
-    CREATE INDEX messages_pending ON messages(processed) WHERE processed = 0;
+    CREATE INDEX messages_pending ON messages(created_at, key) WHERE processed = 0;
     CREATE TABLE cases (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         platform TEXT NOT NULL, community TEXT NOT NULL, channel TEXT NOT NULL, thread TEXT,
@@ -174,6 +174,20 @@ class Store:
             f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({marks})", tuple(row.values())
         )
         return cursor.rowcount == 1
+
+    def insert_many_new(self, table: str, rows: list[dict[str, Any]]) -> int:
+        """Insert the rows whose primary key is new, in one transaction; return how many."""
+        if not rows:
+            return 0
+        columns = ", ".join(rows[0])
+        marks = ", ".join("?" for _ in rows[0])
+        with self.transaction():
+            before = self.db.conn.total_changes
+            self.db.conn.executemany(
+                f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({marks})",
+                [tuple(row.values()) for row in rows],
+            )
+            return self.db.conn.total_changes - before
 
     def update(self, table: str, pk: str, value: Any, changes: dict[str, Any]) -> None:
         """Set `changes` on the row of `table` whose `pk` is `value`."""

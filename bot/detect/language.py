@@ -34,7 +34,9 @@ class LanguageIdentifier:
         """Return the ISO 639-1 code of `text`'s language."""
         if self._single:
             return self.default
-        cleaned = _MENTION_OR_URL.sub(" ", text[:2000])
+        # Lone surrogates (from broken JSON escapes) make lingua raise; they carry no language.
+        safe = text[:2000].encode("utf-8", "replace").decode("utf-8")
+        cleaned = _MENTION_OR_URL.sub(" ", safe)
         if sum(ch.isalpha() for ch in cleaned) < 2:
             return self.default
         values = _detector(self.languages).compute_language_confidence_values(cleaned)

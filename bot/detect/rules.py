@@ -114,7 +114,7 @@ _TRANSLATION: dict[int, str | None] = {
     0x00BF: "?",
     0x2E2E: "?",
 }
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ı": "i"})
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "\u0131": "i"})
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _URL = re.compile(r"(?:https?://|www\.)\S*")
 # Discord/Telegram mentions name brands and people ("@FC_Help"); their words are not the message's.
@@ -171,7 +171,7 @@ _MACROS = {
     "|rembourse|remboursee}",
     "<RECEIVED_EN>": "{received|receive|recieved|got|gotten|arrived|arrive|come|came"
     "|been delivered|been refunded|heard back|heard anything|heard from|been contacted"
-    "|had a reply|had a response|had any reply|had any response}",
+    "|had a reply|had a response|had any reply|had any response|shown up|showed up|turned up}",
 }
 
 
@@ -409,7 +409,12 @@ _ANY.add(
     {lequel|laquelle|lesquels|lesquelles} {est|sont|choisir|prendre|je|vous|tu|faut}
 """,
 )
-_ANY.add(Q, W_INTERROGATIVE, "fr interrogative '{}'", "{pourquoi|combien}")
+_ANY.add(
+    Q,
+    W_INTERROGATIVE,
+    "fr interrogative '{}'",
+    "{pourquoi|combien}\n{c'est|c est|cest|ce sera|ca sera|ca serait} pour quand",
+)
 # "c'est pourquoi" is "that is why", "pourquoi pas" a suggestion: as longer phrases they hide
 # "pourquoi".
 _ANY.add(Q, 0.0, "", "{c'est|c est|cest|voila|voici|voila donc} pourquoi\npourquoi pas")
@@ -473,7 +478,7 @@ _ANY.add(
     still {haven't|have not|havent|hasn't|has not|hasnt|didn't|did not|didnt|not|no|never
     |nothing|don't|dont|do not} {received|receive|recieved|got|gotten|get|arrived|arrive|come
     |came|heard|here|delivered|refunded|response|reply|answer|resolved|fixed|working|sorted
-    |update|sign|word|refund|shipped|been}
+    |update|sign|word|refund|shipped|been|shown up|showed up|turned up}
     still {getting|being} {charged|billed|debited}
     never {arrived|received|recieved|came|got|showed up|shown up|delivered|turned up|heard back
     |responded|replied|answered|refunded|got back|called back|shipped}
@@ -560,6 +565,8 @@ _ANY.add(
     |accepting|log me in|showing|showing up|appearing|displaying|arriving|failing|freezing
     |disconnecting|dropping|happening}
     {can't|cant|cannot|unable to} {log in|login|sign in|access|connect|pay|checkout|check out}
+    {didn't|did not|didnt|won't|wont|doesn't|doesnt|not} {go|going|goes} through
+    {taking|takes|taken|take|took} {so long|forever|ages|too long|this long}
     {broken|broke|crashed|crashes|crashing|faulty|defective|damaged|malfunction
     |malfunctioning|glitch|glitches|glitchy|buggy|bug|bugs|is down|went down|down again|outage
     |freezes|froze|frozen|stuck|failed|fails}
@@ -587,6 +594,7 @@ _ANY.add(
     "fr complaint '{}'",
     """
     toujours pas <RECEIVED_FR>
+    {j'ai|jai|j ai|je n'ai|on a|on n'a|nous n'avons} toujours {pas|rien|pas eu|pas de}
     toujours rien
     toujours rien {recu|eu|de nouveau}
     toujours {aucune|aucun|pas de|sans} {reponse|nouvelle|nouvelles|retour|colis|commande
@@ -626,7 +634,8 @@ _ANY.add(
     |insatisfait|insatisfaite|marre|ras le bol|ras-le-bol|raslebol|j'en ai assez|en ai assez
     |en peux plus|saoule|soule|gonfle|agace|agacee|enerve|enervee|enervant|furieux|furieuse
     |en colere|exaspere|exasperee|exasperant|ridicule|incompetent|incompetents|incompetence
-    |inutile|galere|c'est abuse|vous abusez|abusent|n'importe quoi|nimporte quoi|n importe quoi|ca craint
+    |inutile|galere|c'est abuse|vous abusez|abusent|n'importe quoi|nimporte quoi|n importe quoi
+    |ca craint
     |a chier|une blague|se fiche de|mensonge|mensonges|menteur|menteurs|menteuse|magouille
     |magouilles}
     pas {content|contente|contents|satisfait|satisfaite|satisfaits|serieux|professionnel
@@ -642,7 +651,7 @@ _ANY.add(
     "",
     """
     nulle part
-    {marche|fonctionne} pas mal
+    {marche|fonctionne|passe} pas mal
     pas pire
     my bad
 """,
@@ -667,6 +676,9 @@ _ANY.add(
     """
     {ne |n'|n|}{marche|marchent|fonctionne|fonctionnent|fonctione|foncionne|fonctionnne
     |marcher|fonctionner} {pas|plus|toujours pas|jamais|pas du tout|mal|toujours mal}
+    {ne |n'|n|}{passe|passent} {pas|plus|toujours pas|jamais}
+    {est|sont|site|serveur|server|is|are} down
+    {prend|prennent|met|mettent} {trop de temps|une eternite|des plombes|un temps fou}
     {ca|sa|l'appli|l'application|l'app|le site|le jeu|tout|il|elle|le bot|le serveur|le lien}
     + {plante|a plante|crash|crashe|bug|bugue|beug|rame|lag|lague|freeze|bloque|deconne}
     {bug|bugs|bugue|buggue|bugge|beug|beugue|en panne|hors service|casse|cassee|defectueux
@@ -711,7 +723,7 @@ _ANY.add(
     W_DISCONTENT,
     "discontent '{}'",
     """
-    {bad|too bad|mauvais|mauvaise|mauvaises|fiasco|gachis|echec|failure|colere|non-sens
+    {too bad|mauvais|mauvaise|mauvaises|fiasco|gachis|echec|failure|colere|non-sens
     |non sens|incoherent|incoherence|what a shame|such a shame|quel dommage|c'est dommage
     |so sad|dommage que|pitiful|shame on}
 """,
@@ -722,7 +734,7 @@ _ANY.add(
     W_COMPLAINT_HINT,
     "complaint hint '{}'",
     """
-    {problem|problems|issue|issues|trouble|fail|poor|hate|hated|sad|unfortunately|sadly
+    {problem|problems|issue|issues|trouble|fail|bad|poor|hate|hated|sad|unfortunately|sadly
     |late|delayed|delay|delays|missing|fuck|fucking|fucked|shit|damn|bullshit|wtf|wth|smh
     |seriously|what the heck|what the hell|why is|why are|why does|why do|why did|why has
     |how long does|how much longer|customer service|customer care|error|errors|died|dead
@@ -760,6 +772,7 @@ _OPEN.add(
     what {time|kind|type|sort|about|if|else|for|now|happened|happens|day|size|color|colour
     |version|number|price|year|age|u|you|ya|ur|your}
     {where|why|who} <SUBJ_EN>
+    wen <AUX_EN>
     where {to|abouts|else}
     {who|which|whose|whom|hows|how's|whats|what's|wheres|where's|whos|who's|whys|why's|when's
     |whens|wat|wut|wats|wht|wot|whatcha|whaddya|howcome}
@@ -800,7 +813,8 @@ _OPEN.add(
     "fr interrogative '{}'",
     """
     {comment|pourquoi|combien|quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles
-    |qui|d'ou|dou|par ou|a quel|a quelle|pq|pk|pkoi|pourkoi|cmt|koi|quoi}
+    |qui|d'ou|dou|par ou|a quel|a quelle|pq|pk|pkoi|pourkoi|cmt|koi|quoi|depuis quand}
+    {y a|ya|y'a|il y a} <SOMEONE_FR>
     {ou|quand|que|qu'|qu} {est|sont|se|puis|peut|peux|pouvons|pouvez|faut|dois|doit|devons
     |devez|trouver|acheter|sera|seront|va|vont|arrive|arrivera|aura|auront|pourrai|pourrais
     |pourra|recevrai|recevrons|recevra|commence|ouvre|ferme|sort|a lieu|est-ce|est ce|as-tu
@@ -856,7 +870,7 @@ _OPENING = _OPEN.opening()
 # What may follow a bare wh-word that still stands alone: nothing, or user handles.
 _HANDLES_ONLY = re.compile(r"(?:\s+\S*\d\S*)*\s*")
 _BARE_ONLY = frozenset({"how", "what", "where", "when", "why"})
-# Words that also open exclamations: "Quelle rapidité !", "How LONG this takes!".
+# Words that also open exclamations: "Quelle belle journée !", "What a mess!".
 _EXCLAMATIVE = frozenset(
     {"how", "what", "quel", "quelle", "quels", "quelles", "que", "qu'", "comment", "combien"}
 )
@@ -936,7 +950,8 @@ _NUMBER_WORDS = (
 )
 _DURATION = re.compile(
     r"(?:\b(depuis|for|since|over|ca fait|cela fait|it's been|its been|been|already|deja|plus de"
-    r"|plus d'|more than|almost|presque|pendant|waited|waiting|attendu|attends)\s+)?"
+    r"|plus d'|more than|almost|presque|pendant|waited|waiting|attendu|attends|after|apres"
+    r"|au bout de)\s+)?"
     rf"(?:\b(\d{{1,3}})\s?|\b({_NUMBER_WORDS})\s)"
     r"(days?|weeks?|wks?|months?|hours?|hrs?|jours?|semaines?|mois|heures?|h|j|sem)\b"
 )
@@ -1050,7 +1065,7 @@ def _scan_phrases(folded: str, question: _Evidence, complaint: _Evidence) -> dic
         for cue in _ANY.cues[phrase]:
             if cue.weight <= 0.0:
                 continue
-            if cue.negatable and _NEGATION_BEFORE.search(folded, max(0, start - 30), start):
+            if cue.negatable and _negated(folded, start):
                 continue
             if cue.kind == QUESTION:
                 reason = cue.reason.format(phrase)
@@ -1059,6 +1074,12 @@ def _scan_phrases(folded: str, question: _Evidence, complaint: _Evidence) -> dic
             else:
                 complaint.add(cue.reason.format(phrase), cue.weight)
     return question_starts
+
+
+def _negated(folded: str, start: int) -> bool:
+    # Look back a few words, from a word start so that "casino terrible" has no "no".
+    window = folded.rfind(" ", 0, max(0, start - 30)) + 1
+    return _NEGATION_BEFORE.search(folded, window, start) is not None
 
 
 def _scan_openings(folded: str, question: _Evidence, found: dict[int, str]) -> None:
