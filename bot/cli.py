@@ -8,18 +8,18 @@ import logging
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from bot.app import Huitaine, build_detector
 from bot.bundled import bundled_dir
-from bot.clock import ManualClock, SystemClock
+from bot.clock import ManualClock, SystemClock, parse_timestamp
 from bot.config import Config, ConfigError, load_config
 from bot.i18n import format_time, t
 from bot.models import Case
 from bot.replay import ReplaySummary, replay
-from bot.report import build_report, render_text
+from bot.report import Report, build_report, render_text
 from bot.suggest import TemplateError
 
 _LOGGER = logging.getLogger(__name__)
@@ -176,6 +176,9 @@ def cmd_report(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
             row = core.store.row("SELECT MAX(created_at) AS last FROM messages")
             now = datetime.fromisoformat(row["last"]) if row and row["last"] else core.clock.now()
         report = build_report(cases, now)
+        if args.html:
+            write_html_report(core, report, Path(args.html), config)
+            print(f"report written to {args.html}", file=out)
         if args.json:
             json.dump(report.as_dict(), out, indent=2)
             print(file=out)
@@ -184,6 +187,52 @@ def cmd_report(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
                 render_text(report, language=config.community.language, tz=config.community.tz),
                 file=out,
             )
+    finally:
+        core.close()
+    return 0
+
+
+def write_html_report(core: Huitaine, report: Report, path: Path, config: Config) -> None:
+    """Write the self-contained HTML report for the cases in `core`."""
+    from bot.insights import build_insights
+    from bot.report_html import render_html
+
+    cases = core.cases.list()
+    tz = config.community.tz
+    insights = build_insights(core.store, cases, report.now, tz)
+    waiting = sorted((c for c in cases if c.state.waiting), key=lambda c: (c.opened_at, c.id))
+    document = render_html(
+        report,
+        insights,
+        title=config.community.name,
+        language=config.community.language,
+        tz=tz,
+        waiting=waiting[:50],
+    )
+    path.write_text(document, encoding="utf-8")
+
+
+def cmd_audit(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
+    """Import exports into a database, replay them with their own timestamps, and report."""
+    from adapters.exports.audit import run_audit
+    from adapters.exports.common import StaffRule
+
+    since = parse_timestamp(f"{args.since}T00:00:00+00:00") if args.since else None
+    staff = StaffRule.of(
+        list(config.staff.roles) + args.staff_role, list(config.staff.user_ids) + args.staff_id
+    )
+    clock = ManualClock(datetime(1970, 1, 1, tzinfo=UTC))
+    core = Huitaine(config, clock=clock, database=args.db)
+    try:
+        result = run_audit(core, clock, args.exports, staff=staff, since=since)
+        print(result.stats.summary(), file=out)
+        print(f"{result.added} new messages stored, {result.processed} processed\n", file=out)
+        report = build_report(core.cases.list(), clock.now())
+        language, tz = config.community.language, config.community.tz
+        print(render_text(report, language=language, tz=tz), file=out)
+        if args.html:
+            write_html_report(core, report, Path(args.html), config)
+            print(f"\nreport written to {args.html}", file=out)
     finally:
         core.close()
     return 0
@@ -270,6 +319,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--db")
     report.add_argument("--json", action="store_true")
     report.add_argument("--now", action="store_true", help="judge deadlines at the current time")
+    report.add_argument("--html", metavar="OUT.html", help="write the full report with charts")
+
+    audit = sub.add_parser("audit", help="import chat exports, replay them, and report")
+    audit.add_argument("exports", nargs="+", type=Path, help="DiscordChatExporter/Telegram/JSONL")
+    audit.add_argument(
+        "--db", default="huitaine-audit.db", help="SQLite file (default: %(default)s)"
+    )
+    audit.add_argument("--since", help="only messages from this date (YYYY-MM-DD)")
+    audit.add_argument("--staff-role", action="append", default=[], help="a staff role name")
+    audit.add_argument("--staff-id", action="append", default=[], help="a staff user id")
+    audit.add_argument("--html", metavar="OUT.html", help="also write the full HTML report")
+    audit.set_defaults(func=cmd_audit)
     report.set_defaults(func=cmd_report)
 
     detect = sub.add_parser("detect", help="score JSONL {id, text} lines from stdin")
@@ -294,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         result: int = args.func(args, config, sys.stdout)
-    except (ConfigError, TemplateError) as exc:
+    except (ConfigError, TemplateError, FileNotFoundError, ValueError) as exc:
         print(f"huitaine: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

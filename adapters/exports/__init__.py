@@ -1,0 +1,1 @@
+"""Importers of chat-history exports: DiscordChatExporter, Telegram Desktop, JSONL."""
