@@ -45,7 +45,9 @@ def _mentions(record: dict[str, Any]) -> tuple[str, ...]:
     if not entities and isinstance(record.get("text"), list):
         entities = [e for e in record["text"] if isinstance(e, dict)]
     return tuple(
-        str(e["user_id"]) for e in entities if e.get("type") == "mention_name" and "user_id" in e
+        f"user{e['user_id']}"
+        for e in entities
+        if e.get("type") == "mention_name" and "user_id" in e
     )
 
 
