@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -104,10 +105,10 @@ class CaseBook:
         """Waiting cases that a staff `message` answers (reply, thread or mention)."""
         found: set[int] = set()
         if message.reply_to is not None:
+            # A reply points at a message of the same channel: its key is known exactly.
+            replied = replace(message, id=message.reply_to).key
             row = self.store.row(
-                "SELECT case_id FROM messages WHERE platform = ? AND community = ? AND id = ?"
-                " AND case_id IS NOT NULL",
-                (message.platform, message.community, message.reply_to),
+                "SELECT case_id FROM messages WHERE key = ? AND case_id IS NOT NULL", (replied,)
             )
             if row:
                 found.add(int(row["case_id"]))

@@ -32,7 +32,6 @@ MIGRATIONS: tuple[str, ...] = (
         case_id INTEGER
     );
     CREATE INDEX messages_case ON messages(case_id);
-    CREATE INDEX messages_platform_id ON messages(platform, community, id);
     CREATE INDEX messages_pending ON messages(created_at, key) WHERE processed = 0;
     CREATE TABLE cases (
         id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -77,13 +77,16 @@ def run_audit(
                 summary = replay(core, clock, handle)
             result.stats.read += summary.lines
             result.stats.kept += summary.lines - summary.skipped_total
+            fresh = summary.lines - summary.skipped_total - summary.outcomes["duplicate"]
+            result.added += fresh
+            result.processed += fresh
             for reason, count in summary.skipped.items():
                 result.stats.skipped[reason] += count
             continue
         reader = read_discord_export if kind is ExportFormat.DISCORD else read_telegram_export
         messages = reader(path, staff, result.stats, progress=progress)
         result.added += core.ingestor.store_many(_since(messages, since))
-    result.processed = core.ingestor.process_pending()
+    result.processed += core.ingestor.process_pending()
     row = core.store.row("SELECT MAX(created_at) AS last FROM messages")
     if row and row["last"]:
         result.last_time = datetime.fromisoformat(row["last"])
