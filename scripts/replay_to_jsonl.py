@@ -1,6 +1,7 @@
 """Convert the public replay corpora in ../shared/data/replay to Huitaine's neutral JSONL.
 
-  python scripts/replay_to_jsonl.py ubuntu ../shared/data/replay/ubuntu_irc_disentanglement > u.jsonl
+  python scripts/replay_to_jsonl.py ubuntu ../shared/data/replay/ubuntu_irc_disentanglement \
+      > u.jsonl
   python scripts/replay_to_jsonl.py disco ../shared/data/replay/disco_discord > d.jsonl
 
 Neither corpus says who the staff are. The N people who answer most often (`--helpers`, by
@@ -117,6 +118,7 @@ def _mark_helpers(records: list[dict[str, Any]], helpers: set[str]) -> list[dict
 
 
 def main() -> None:
+    """Write the chosen corpus as JSONL on stdout."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
