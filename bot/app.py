@@ -11,6 +11,7 @@ from bot.cases import CaseBook
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.detect.base import Detector
+from bot.digest import Digests
 from bot.detect.language import LanguageIdentifier
 from bot.detect.rules import RuleDetector
 from bot.ingest import Ingestor, IngestResult
@@ -55,6 +56,7 @@ class Huitaine:
         self.review = Review(self.store, config, self.clock)
         self.scheduler = Scheduler(self.store, config)
         self.cards = Cards(self.store)
+        self.digests = Digests(self.store, config)
         self.unconfirmed = self.review.recover()
         recovered = self.ingestor.process_pending()
         if recovered:

@@ -101,6 +101,23 @@ class ReviewConfig:
     snooze: timedelta = timedelta(hours=4)
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True, slots=True)
+class DigestConfig:
+    """When the weekly digest goes to the moderators (the community's time zone)."""
+
+    enabled: bool = True
+    day: str = "monday"
+    hour: int = 9
+
+    @property
+    def weekday(self) -> int:
+        """Monday is 0."""
+        return WEEKDAYS.index(self.day)
+
+
 @dataclass(frozen=True, slots=True)
 class StorageConfig:
     """Where the SQLite file lives."""
@@ -142,6 +159,7 @@ class Config:
     cases: CasesConfig = field(default_factory=CasesConfig)
     staff: StaffConfig = field(default_factory=StaffConfig)
     review: ReviewConfig = field(default_factory=ReviewConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     responses: ResponsesConfig = field(default_factory=ResponsesConfig)
     discord: PlatformConfig = field(default_factory=lambda: PlatformConfig("DISCORD_TOKEN"))
@@ -284,6 +302,20 @@ def _platform(raw: dict[str, Any], name: str, default_env: str) -> PlatformConfi
     return PlatformConfig(token_env=env, options=MappingProxyType(options))
 
 
+def _digest(raw: dict[str, Any]) -> DigestConfig:
+    s = _section(raw, "digest", DigestConfig)
+    enabled = _expect(s.get("enabled", True), bool, "digest.enabled", "true or false")
+    day = _expect(s.get("day", "monday"), str, "digest.day", '"monday"').casefold()
+    if day not in WEEKDAYS:
+        raise ConfigError(
+            "digest.day", f"{day!r} is not a day", f"use one of {', '.join(WEEKDAYS)}"
+        )
+    hour = _expect(s.get("hour", 9), int, "digest.hour", "an hour from 0 to 23")
+    if not 0 <= hour <= 23:
+        raise ConfigError("digest.hour", f"{hour} is not an hour", "use 0 to 23")
+    return DigestConfig(enabled=enabled, day=day, hour=hour)
+
+
 def parse_config(raw: dict[str, Any]) -> Config:
     """Validate a parsed TOML document and build the typed configuration."""
     allowed = {f.name for f in fields(Config)}
@@ -310,6 +342,7 @@ def parse_config(raw: dict[str, Any]) -> Config:
             ),
         ),
         review=ReviewConfig(snooze=parse_duration(review.get("snooze", "4h"), "review.snooze")),
+        digest=_digest(raw),
         storage=StorageConfig(
             database=_expect(
                 storage.get("database", "huitaine.db"), str, "storage.database", '"huitaine.db"'

@@ -42,6 +42,8 @@ class Platform(Protocol):
         """Post a reminder or an escalation to the moderators."""
         ...
 
+    # Optional: `async def post_digest(self, text: str) -> None` posts the weekly digest.
+
 
 class Runtime:
     """Runs the blocking core off the event loop and owns the background tasks."""
@@ -140,7 +142,27 @@ class Runtime:
                 continue
             await self.call(self.core.scheduler.mark_delivered, notice.id, self.core.clock.now())
             delivered.append(notice)
+        await self._digest()
         return delivered
+
+    async def _digest(self) -> None:
+        due = await self.call(self.core.digests.due, self.core.clock.now())
+        if due is None:
+            return
+        week, text = due
+        posted = False
+        for platform in self._platforms.values():
+            # Optional in the protocol: an adapter without a moderators' place skips it.
+            post = getattr(platform, "post_digest", None)
+            if post is None:
+                continue
+            try:
+                await post(text)
+                posted = True
+            except Exception:
+                _LOGGER.exception("weekly digest not posted to %s; will retry", platform.name)
+        if posted:
+            await self.call(self.core.digests.mark_delivered, week, self.core.clock.now())
 
     async def run_scheduler(self, every: float = 60.0) -> None:
         """Tick forever (a background task); a failed tick is logged and the loop goes on."""

@@ -90,6 +90,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX cards_message ON cards(platform, chat, message_id);
     """,
+    # 3: weekly digests, one per week, recorded before they are posted.
+    """
+    CREATE TABLE digests (
+        week TEXT PRIMARY KEY, text TEXT NOT NULL, created_at TEXT NOT NULL, delivered_at TEXT
+    );
+    """,
 )
 
 

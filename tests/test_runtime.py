@@ -4,7 +4,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -115,3 +115,30 @@ async def test_a_failing_background_task_is_logged(
         await asyncio.gather(task, return_exceptions=True)
         await asyncio.sleep(0)
     assert "boom-task" in caplog.text
+
+
+class DigestPlatform(RecordingPlatform):
+    def __init__(self) -> None:
+        super().__init__()
+        self.digests: list[str] = []
+
+    async def post_digest(self, text: str) -> None:
+        self.digests.append(text)
+
+
+async def test_weekly_digest_is_posted_once_at_the_configured_hour(
+    runtime: Runtime, clock: ManualClock, msg: MessageFactory
+) -> None:
+    # The fixture community is in UTC; the digest goes out on Mondays at 09:00.
+    platform = DigestPlatform()
+    runtime.register(platform)
+    await runtime.ingest(msg("where is my order? still nothing", at=clock.now()))
+    clock.set(datetime(2026, 11, 9, 8, 59, tzinfo=UTC))  # Monday, a minute early
+    await runtime.tick()
+    assert platform.digests == []
+    clock.set(datetime(2026, 11, 9, 9, 5, tzinfo=UTC))
+    await runtime.tick()
+    await runtime.tick()
+    assert len(platform.digests) == 1
+    assert "Alice" in platform.digests[0]
+    assert "#1" in platform.digests[0]

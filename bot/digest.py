@@ -1,0 +1,121 @@
+"""The weekly digest: the week's numbers and the cases closest to their seven-day limit."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+
+from bot.cases import CaseBook
+from bot.clock import to_db
+from bot.config import Config
+from bot.i18n import format_time, human_duration, t
+from bot.models import Case
+from bot.report import build_report
+from bot.storage import Store
+
+_TEXT = {
+    "title": {"en": "Weekly digest", "fr": "Bilan de la semaine"},
+    "opened": {
+        "en": "{n} new cases ({q} questions, {c} complaints)",
+        "fr": "{n} nouveaux cas ({q} questions, {c} réclamations)",
+    },
+    "median": {"en": "median first response {d}", "fr": "première réponse médiane {d}"},
+    "week": {"en": "{share} answered within 7 days", "fr": "{share} répondus en 7 jours"},
+    "closest": {
+        "en": "Closest to the one-week limit:",
+        "fr": "Au plus près de la limite d'une semaine :",
+    },
+    "none": {"en": "Nobody is waiting. 🎉", "fr": "Personne n'attend. 🎉"},
+    "left": {"en": "{d} left", "fr": "encore {d}"},
+    "late": {"en": "{d} late", "fr": "{d} de retard"},
+}
+
+
+def _x(key: str, language: str, **values: object) -> str:
+    text = _TEXT[key].get(language, _TEXT[key]["en"])
+    return text.format(**values) if values else text
+
+
+def build_digest(cases: list[Case], now: datetime, config: Config, *, closest: int = 5) -> str:
+    """The digest text for the week ending at `now`."""
+    language = config.community.language
+    week_ago = now - timedelta(days=7)
+    recent = [c for c in cases if c.opened_at >= week_ago]
+    report = build_report(recent, now)
+    lines = [f"📋 {_x('title', language)} — {format_time(now, config.community.tz)}"]
+    questions = sum(1 for c in recent if c.kind.value == "question")
+    lines.append(_x("opened", language, n=len(recent), q=questions, c=len(recent) - questions))
+    if report.median_first_response is not None:
+        lines.append(
+            _x(
+                "median",
+                language,
+                d=human_duration(report.median_first_response.total_seconds(), language),
+            )
+        )
+    if report.share_within_week is not None:
+        lines.append(_x("week", language, share=f"{report.share_within_week:.0%}"))
+    waiting = sorted((c for c in cases if c.state.waiting), key=lambda c: c.due_at)[:closest]
+    if not waiting:
+        lines.append(_x("none", language))
+    else:
+        lines.append(_x("closest", language))
+        for case in waiting:
+            remaining = (case.due_at - now).total_seconds()
+            when = human_duration(abs(remaining), language)
+            status = (
+                _x("left", language, d=when) if remaining >= 0 else _x("late", language, d=when)
+            )
+            lines.append(
+                f"• #{case.id} {case.author.name} ({t(case.kind.value, language)}, {status}): "
+                f"{case.excerpt[:80]}"
+            )
+    return "\n".join(lines)
+
+
+def scheduled_time(now: datetime, config: Config) -> datetime:
+    """The most recent digest moment at or before `now`, in the community's time zone."""
+    local = now.astimezone(config.community.tz)
+    moment = local.replace(hour=config.digest.hour, minute=0, second=0, microsecond=0)
+    moment -= timedelta(days=(local.weekday() - config.digest.weekday) % 7)
+    if moment > local:
+        moment -= timedelta(days=7)
+    return moment
+
+
+class Digests:
+    """Decides when the weekly digest is due; each week's digest is recorded once."""
+
+    def __init__(self, store: Store, config: Config) -> None:
+        """Work on `store` with the configured day and hour."""
+        self.store = store
+        self.config = config
+        self.cases = CaseBook(store, config.deadlines)
+
+    def due(self, now: datetime) -> tuple[str, str] | None:
+        """The (week, text) of a digest to post now, or None; recorded before it is returned."""
+        if not self.config.digest.enabled:
+            return None
+        moment = scheduled_time(now, self.config)
+        week = moment.date().isoformat()
+        row = self.store.row("SELECT text, delivered_at FROM digests WHERE week = ?", (week,))
+        if row is not None:
+            return None if row["delivered_at"] else (week, str(row["text"]))
+        # Only this week's digest: a bot that was down for a month posts one, not four.
+        if now - moment > timedelta(days=1):
+            return None
+        text = build_digest(self.cases.list(), now, self.config)
+        try:
+            self.store.execute(
+                "INSERT INTO digests (week, text, created_at) VALUES (?, ?, ?)",
+                (week, text, to_db(now)),
+            )
+        except sqlite3.IntegrityError:
+            return None
+        return week, text
+
+    def mark_delivered(self, week: str, when: datetime) -> None:
+        """The digest was posted; it will not be offered again."""
+        self.store.execute(
+            "UPDATE digests SET delivered_at = ? WHERE week = ?", (to_db(when), week)
+        )
