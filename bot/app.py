@@ -11,9 +11,9 @@ from bot.cases import CaseBook
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.detect.base import Detector
-from bot.digest import Digests
 from bot.detect.language import LanguageIdentifier
 from bot.detect.rules import RuleDetector
+from bot.digest import Digests
 from bot.ingest import Ingestor, IngestResult
 from bot.models import Case, CaseState, Message, Notice
 from bot.review import Review

@@ -14,7 +14,8 @@ def test_scheduled_time_follows_day_hour_and_time_zone() -> None:
     )
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
     moment = scheduled_time(now, config)
-    assert moment.weekday() == 4 and moment.hour == 17
+    assert moment.weekday() == 4
+    assert moment.hour == 17
     assert moment.astimezone(UTC) == datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
 
 
