@@ -208,6 +208,7 @@ def write_html_report(core: Huitaine, report: Report, path: Path, config: Config
         language=config.community.language,
         tz=tz,
         waiting=waiting[:50],
+        waiting_total=len(waiting),
     )
     path.write_text(document, encoding="utf-8")
 

@@ -66,16 +66,33 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _week_labels(insights: Insights) -> list[str]:
+    weeks = [w.week for w in insights.weeks]
+    # Day and month are enough within a year; a longer history needs the year too.
+    fmt = "%d/%m" if weeks and (weeks[-1] - weeks[0]).days < 330 else "%d/%m/%y"
+    return [week.strftime(fmt) for week in weeks]
+
+
+def _thin_ticks(ax: Any, labels: list[str]) -> None:
+    # A year of weeks does not fit as labels: show about a dozen, evenly spaced.
+    step = max(1, -(-len(labels) // 12))
+    positions = list(range(len(labels)))[::step]
+    ax.set_xticks(positions, [labels[i] for i in positions])
+    if step > 1:
+        ax.tick_params(axis="x", labelrotation=30)
+
+
 def chart_weekly(insights: Insights, language: str) -> str:
     """Stacked bars: questions and complaints opened each week."""
     fig, ax = plt.subplots(figsize=(7, 3))
-    labels = [w.week.strftime("%d/%m") for w in insights.weeks]
+    labels = _week_labels(insights)
     questions = [w.questions for w in insights.weeks]
     complaints = [w.complaints for w in insights.weeks]
     ax.bar(labels, questions, label=t("question", language), color="#4c78a8")
     ax.bar(labels, complaints, bottom=questions, label=t("complaint", language), color="#e45756")
     ax.set_title(_l("per_week", language))
     ax.legend(frameon=False)
+    _thin_ticks(ax, labels)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
@@ -98,7 +115,7 @@ def chart_distribution(insights: Insights, language: str) -> str:
 def chart_trend(insights: Insights, language: str) -> str:
     """Lines: the median first response per week and the share answered within seven days."""
     fig, ax = plt.subplots(figsize=(7, 3))
-    labels = [w.week.strftime("%d/%m") for w in insights.weeks]
+    labels = _week_labels(insights)
     medians = [
         w.median_response_h if w.median_response_h is not None else float("nan")
         for w in insights.weeks
@@ -113,6 +130,7 @@ def chart_trend(insights: Insights, language: str) -> str:
     share_axis.set_ylim(0, 105)
     share_axis.set_ylabel(f"% {_l('share', language)}")
     ax.set_title(_l("trend", language))
+    _thin_ticks(ax, labels)
     return _png(fig)
 
 
@@ -139,6 +157,7 @@ def render_html(
     language: str = "en",
     tz: tzinfo | None = None,
     waiting: list[Case] | None = None,
+    waiting_total: int | None = None,
 ) -> str:
     """The whole report as one HTML document that opens offline."""
     tz = tz or report.now.tzinfo
@@ -151,6 +170,7 @@ def render_html(
     )
     total_cases = sum(sum(states.values()) for states in report.by_kind_state.values())
     waiting = waiting if waiting is not None else list(report.oldest_waiting)
+    waiting_count = waiting_total if waiting_total is not None else len(waiting)
     charts = []
     if insights.weeks:
         charts += [chart_weekly(insights, language), chart_trend(insights, language)]
@@ -195,7 +215,8 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem;
 .card b {{ display: block; font-size: 1.6rem; }}
 img {{ display: block; max-width: 100%; margin: 1rem 0; }}
 table {{ border-collapse: collapse; width: 100%; }} td, th {{ border-bottom: 1px solid #eee;
-padding: .3rem; text-align: left; vertical-align: top; }}
+padding: .3rem; text-align: left; vertical-align: top; white-space: nowrap; }}
+td:last-child {{ white-space: normal; overflow-wrap: anywhere; }}
 </style></head><body>
 <h1>{esc(title)} — {esc(_l("title", language))}</h1>
 <p>{esc(_l("as_of", language))} {esc(format_time(report.now, tz))}</p>
@@ -204,7 +225,7 @@ padding: .3rem; text-align: left; vertical-align: top; }}
 <div class="card">{esc(_l("median", language))}<b>{esc(median)}</b></div>
 <div class="card">{esc(_l("target", language))}<b>{_percent(report.share_within_target)}</b></div>
 <div class="card">{esc(_l("week", language))}<b>{_percent(report.share_within_week)}</b></div>
-<div class="card">{esc(_l("waiting", language))}<b>{len(waiting)}</b></div>
+<div class="card">{esc(_l("waiting", language))}<b>{waiting_count}</b></div>
 </div>
 {images}
 <h2>{esc(_l("never", language))}</h2>
