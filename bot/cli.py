@@ -295,6 +295,15 @@ def cmd_console(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     return run_console(config, database=args.db, stdin=sys.stdin, out=out)
 
 
+def cmd_run(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
+    """Run the live bot on the configured platforms."""
+    import asyncio
+
+    from adapters.run import run
+
+    return asyncio.run(run(config, args.platform))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="huitaine", description=__doc__)
@@ -337,6 +346,16 @@ def build_parser() -> argparse.ArgumentParser:
     detect = sub.add_parser("detect", help="score JSONL {id, text} lines from stdin")
     detect.add_argument("--jsonl", action="store_true", required=True)
     detect.set_defaults(func=cmd_detect)
+
+    live = sub.add_parser("run", help="run the bot on Telegram and/or Discord (tokens from env)")
+    live.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        choices=["telegram", "discord"],
+        help="start only this platform (repeatable; default: every platform with a token)",
+    )
+    live.set_defaults(func=cmd_run)
 
     console = sub.add_parser(
         "console", help="a terminal chat to try Huitaine as members and moderator"

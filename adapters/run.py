@@ -1,0 +1,75 @@
+"""`huitaine run`: the live bot, with every configured platform on one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import signal
+from typing import Any
+
+from bot.app import Huitaine
+from bot.config import Config, ConfigError
+from bot.runtime import Runtime
+
+_LOGGER = logging.getLogger(__name__)
+PLATFORMS = ("telegram", "discord")
+
+
+def chosen_platforms(config: Config, requested: list[str]) -> list[str]:
+    """The platforms to start: those asked for, else every one whose token is set."""
+    names = requested or [
+        name for name in PLATFORMS if os.environ.get(getattr(config, name).token_env)
+    ]
+    if not names:
+        variables = " or ".join(getattr(config, name).token_env for name in PLATFORMS)
+        raise ConfigError(
+            "telegram.token_env / discord.token_env",
+            f"no bot token in the environment ({variables} is unset)",
+            "export the token, e.g. `export TELEGRAM_TOKEN=123:abc`, and run again; "
+            "try `huitaine console` to use Huitaine without a platform",
+        )
+    for name in names:
+        if name not in PLATFORMS:
+            raise ConfigError(
+                "--platform", f"unknown platform {name!r}", "use telegram or discord"
+            )
+        if not os.environ.get(getattr(config, name).token_env):
+            env = getattr(config, name).token_env
+            raise ConfigError(f"{name}.token_env", f"${env} is not set", f"export {env}=…")
+    return names
+
+
+async def run(config: Config, requested: list[str], *, tick_every: float = 60.0) -> int:
+    """Start the adapters, the scheduler and wait for a stop signal; then stop cleanly."""
+    names = chosen_platforms(config, requested)
+    runtime = Runtime(Huitaine(config))
+    adapters: list[Any] = []
+    for name in names:
+        module = importlib.import_module(f"adapters.{name}")
+        adapter = module.build(config, runtime)
+        runtime.register(adapter)
+        adapters.append(adapter)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        for adapter in adapters:
+            await adapter.connect()
+            listener = runtime.spawn(f"{adapter.name}-listen", adapter.listen())
+            # A platform whose listener dies takes the whole bot down, loudly, rather than
+            # leaving it half deaf.
+            listener.add_done_callback(lambda _task: stop.set())
+        runtime.spawn("scheduler", runtime.run_scheduler(every=tick_every))
+        _LOGGER.info("Huitaine is listening on %s", ", ".join(names))
+        await stop.wait()
+    finally:
+        for adapter in adapters:
+            try:
+                await adapter.disconnect()
+            except Exception:
+                _LOGGER.exception("%s did not disconnect cleanly", adapter.name)
+        await runtime.close()
+    return 0
