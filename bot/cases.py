@@ -125,21 +125,31 @@ class CaseBook:
                 ),
             ):
                 found.add(int(row["id"]))
-        mentioned = set(message.mentions)
-        lowered = message.text.casefold()
-        if mentioned or "@" in lowered:
+        place = (message.platform, message.community, message.channel)
+        if message.mentions:
+            # Platform mentions carry user ids: an exact, indexed look-up.
+            marks = ", ".join("?" * len(message.mentions))
             for row in self.store.rows(
-                "SELECT id, author_id, author_name FROM cases WHERE platform = ?"
-                " AND community = ? AND channel = ? AND state IN (?, ?) AND opened_at <= ?",
+                f"SELECT id FROM cases WHERE platform = ? AND community = ? AND channel = ?"
+                f" AND author_id IN ({marks}) AND state IN (?, ?) AND opened_at <= ?",
+                (*place, *message.mentions, *_WAITING, to_db(message.created_at)),
+            ):
+                found.add(int(row["id"]))
+        lowered = message.text.casefold()
+        if "@" in lowered:
+            # A typed "@Name" is matched against recent cases only: scanning every case ever
+            # left unanswered in a busy channel would grow without bound.
+            for row in self.store.rows(
+                "SELECT id, author_name FROM cases WHERE platform = ? AND community = ?"
+                " AND channel = ? AND state IN (?, ?) AND opened_at <= ? AND opened_at >= ?",
                 (
-                    message.platform,
-                    message.community,
-                    message.channel,
+                    *place,
                     *_WAITING,
                     to_db(message.created_at),
+                    to_db(message.created_at - self.deadlines.limit),
                 ),
             ):
-                if row["author_id"] in mentioned or f"@{row['author_name'].casefold()}" in lowered:
+                if f"@{row['author_name'].casefold()}" in lowered:
                     found.add(int(row["id"]))
         return sorted(found)
 

@@ -47,6 +47,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX cases_next_notice ON cases(next_notice_at) WHERE next_notice_at IS NOT NULL;
     CREATE INDEX cases_place ON cases(platform, community, channel, author_id, state);
     CREATE INDEX cases_state ON cases(state, due_at);
+    CREATE INDEX cases_recent ON cases(platform, community, channel, state, opened_at);
     CREATE INDEX cases_thread ON cases(platform, community, thread) WHERE thread IS NOT NULL;
     CREATE TABLE suggestions (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
