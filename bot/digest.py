@@ -8,32 +8,29 @@ from datetime import datetime, timedelta
 from bot.cases import CaseBook
 from bot.clock import to_db
 from bot.config import Config
-from bot.i18n import format_time, human_duration, t
+from bot.i18n import Catalog, format_time, human_duration, t
 from bot.models import Case
 from bot.report import build_report
 from bot.storage import Store
 
-_TEXT = {
-    "title": {"en": "Weekly digest", "fr": "Bilan de la semaine"},
-    "opened": {
-        "en": "{n} new cases ({q} questions, {c} complaints)",
-        "fr": "{n} nouveaux cas ({q} questions, {c} réclamations)",
-    },
-    "median": {"en": "median first response {d}", "fr": "première réponse médiane {d}"},
-    "week": {"en": "{share} answered within 7 days", "fr": "{share} répondus en 7 jours"},
-    "closest": {
-        "en": "Closest to the one-week limit:",
-        "fr": "Au plus près de la limite d'une semaine :",
-    },
-    "none": {"en": "Nobody is waiting. 🎉", "fr": "Personne n'attend. 🎉"},
-    "left": {"en": "{d} left", "fr": "encore {d}"},
-    "late": {"en": "{d} late", "fr": "{d} de retard"},
-}
-
-
-def _x(key: str, language: str, **values: object) -> str:
-    text = _TEXT[key].get(language, _TEXT[key]["en"])
-    return text.format(**values) if values else text
+_x = Catalog(
+    {
+        "title": {"en": "Weekly digest", "fr": "Bilan de la semaine"},
+        "opened": {
+            "en": "{n} new cases ({q} questions, {c} complaints)",
+            "fr": "{n} nouveaux cas ({q} questions, {c} réclamations)",
+        },
+        "median": {"en": "median first response {d}", "fr": "première réponse médiane {d}"},
+        "week": {"en": "{share} answered within 7 days", "fr": "{share} répondus en 7 jours"},
+        "closest": {
+            "en": "Closest to the one-week limit:",
+            "fr": "Au plus près de la limite d'une semaine :",
+        },
+        "none": {"en": "Nobody is waiting. 🎉", "fr": "Personne n'attend. 🎉"},
+        "left": {"en": "{d} left", "fr": "encore {d}"},
+        "late": {"en": "{d} late", "fr": "{d} de retard"},
+    }
+)
 
 
 def build_digest(cases: list[Case], now: datetime, config: Config, *, closest: int = 5) -> str:

@@ -36,11 +36,24 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def t(key: str, language: str, **values: Any) -> str:
-    """The text `key` in `language` (English when missing), with `values` filled in."""
-    variants = _TEXTS[key]
-    text = variants.get(language, variants["en"])
-    return text.format(**values) if values else text
+class Catalog:
+    """A table of texts per key and language; English stands in for a missing language."""
+
+    def __init__(self, texts: dict[str, dict[str, str]]) -> None:
+        """Wrap `texts` ({key: {language: text}}); every key must have English."""
+        missing = [key for key, variants in texts.items() if "en" not in variants]
+        if missing:
+            raise ValueError(f"texts without English: {missing}")
+        self.texts = texts
+
+    def __call__(self, key: str, language: str, **values: Any) -> str:
+        """The text `key` in `language`, with `values` filled in."""
+        variants = self.texts[key]
+        text = variants.get(language, variants["en"])
+        return text.format(**values) if values else text
+
+
+t = Catalog(_TEXTS)
 
 
 def human_duration(seconds: float, language: str) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from bot.config import ONE_WEEK
-from bot.i18n import format_time, human_duration, t
+from bot.i18n import Catalog, format_time, human_duration, t
 from bot.models import Case, CaseState
 
 _CLOSED_UNANSWERED = (CaseState.DISMISSED, CaseState.WITHDRAWN)
@@ -107,21 +107,19 @@ def build_report(cases: list[Case], now: datetime, *, oldest: int = 5) -> Report
     )
 
 
-_LABELS = {
-    "title": {"en": "Huitaine report", "fr": "Rapport Huitaine"},
-    "cases": {"en": "Cases", "fr": "Cas"},
-    "first": {"en": "First response", "fr": "Première réponse"},
-    "median": {"en": "median", "fr": "médiane"},
-    "target": {"en": "Answered within target", "fr": "Répondu dans l'objectif"},
-    "week": {"en": "Answered within 7 days", "fr": "Répondu en 7 jours"},
-    "oldest": {"en": "Oldest waiting", "fr": "Attendent depuis le plus longtemps"},
-    "none": {"en": "none", "fr": "aucun"},
-    "nobody": {"en": "nobody is waiting", "fr": "personne n'attend"},
-}
-
-
-def _label(key: str, language: str) -> str:
-    return _LABELS[key].get(language, _LABELS[key]["en"])
+_label = Catalog(
+    {
+        "title": {"en": "Huitaine report", "fr": "Rapport Huitaine"},
+        "cases": {"en": "Cases", "fr": "Cas"},
+        "first": {"en": "First response", "fr": "Première réponse"},
+        "median": {"en": "median", "fr": "médiane"},
+        "target": {"en": "Answered within target", "fr": "Répondu dans l'objectif"},
+        "week": {"en": "Answered within 7 days", "fr": "Répondu en 7 jours"},
+        "oldest": {"en": "Oldest waiting", "fr": "Attendent depuis le plus longtemps"},
+        "none": {"en": "none", "fr": "aucun"},
+        "nobody": {"en": "nobody is waiting", "fr": "personne n'attend"},
+    }
+)
 
 
 def _share(part: int, whole: int) -> str:

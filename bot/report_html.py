@@ -14,49 +14,47 @@ matplotlib.use("Agg")  # no display: charts are rendered to memory only
 
 import matplotlib.pyplot as plt
 
-from bot.i18n import format_time, human_duration, t
+from bot.i18n import Catalog, format_time, human_duration, t
 from bot.insights import Insights, message_link
 from bot.models import Case
 from bot.report import Report
 
 _BUCKETS = ((1, "< 1 h"), (4, "1-4 h"), (24, "4-24 h"), (48, "1-2 d"), (168, "2-7 d"))
-_L = {
-    "title": {"en": "How are we doing?", "fr": "Où en sommes-nous ?"},
-    "as_of": {"en": "as of", "fr": "au"},
-    "cases": {"en": "Cases", "fr": "Cas"},
-    "median": {"en": "Median first response", "fr": "Première réponse (médiane)"},
-    "target": {"en": "Answered within target", "fr": "Répondu dans l'objectif"},
-    "week": {"en": "Answered within 7 days", "fr": "Répondu en 7 jours"},
-    "waiting": {"en": "Still waiting", "fr": "Attendent encore"},
-    "per_week": {"en": "Cases per week", "fr": "Cas par semaine"},
-    "dist": {"en": "First-response time", "fr": "Délai de première réponse"},
-    "trend": {
-        "en": "Trend: median first response and the week kept",
-        "fr": "Tendance : réponse médiane et semaine tenue",
-    },
-    "load": {"en": "Answers per moderator", "fr": "Réponses par modérateur"},
-    "never": {"en": "Never answered, oldest first", "fr": "Jamais répondus, du plus ancien"},
-    "faq": {
-        "en": "What members ask most (FAQ candidates)",
-        "fr": "Ce que les membres demandent le plus (FAQ possibles)",
-    },
-    "tone": {
-        "en": "Do staff talk with the community or at it?",
-        "fr": "L'équipe parle-t-elle avec la communauté ou à la communauté ?",
-    },
-    "with": {"en": "replies and mentions", "fr": "réponses et mentions"},
-    "at": {"en": "broadcasts", "fr": "annonces"},
-    "hours": {"en": "hours", "fr": "heures"},
-    "share": {"en": "share within 7 days", "fr": "part en 7 jours"},
-    "none": {"en": "none", "fr": "aucun"},
-    "member": {"en": "member", "fr": "membre"},
-    "waited": {"en": "waiting for", "fr": "attend depuis"},
-    "message": {"en": "message", "fr": "message"},
-}
-
-
-def _l(key: str, language: str) -> str:
-    return _L[key].get(language, _L[key]["en"])
+_l = Catalog(
+    {
+        "title": {"en": "How are we doing?", "fr": "Où en sommes-nous ?"},
+        "as_of": {"en": "as of", "fr": "au"},
+        "cases": {"en": "Cases", "fr": "Cas"},
+        "median": {"en": "Median first response", "fr": "Première réponse (médiane)"},
+        "target": {"en": "Answered within target", "fr": "Répondu dans l'objectif"},
+        "week": {"en": "Answered within 7 days", "fr": "Répondu en 7 jours"},
+        "waiting": {"en": "Still waiting", "fr": "Attendent encore"},
+        "per_week": {"en": "Cases per week", "fr": "Cas par semaine"},
+        "dist": {"en": "First-response time", "fr": "Délai de première réponse"},
+        "trend": {
+            "en": "Trend: median first response and the week kept",
+            "fr": "Tendance : réponse médiane et semaine tenue",
+        },
+        "load": {"en": "Answers per moderator", "fr": "Réponses par modérateur"},
+        "never": {"en": "Never answered, oldest first", "fr": "Jamais répondus, du plus ancien"},
+        "faq": {
+            "en": "What members ask most (FAQ candidates)",
+            "fr": "Ce que les membres demandent le plus (FAQ possibles)",
+        },
+        "tone": {
+            "en": "Do staff talk with the community or at it?",
+            "fr": "L'équipe parle-t-elle avec la communauté ou à la communauté ?",
+        },
+        "with": {"en": "replies and mentions", "fr": "réponses et mentions"},
+        "at": {"en": "broadcasts", "fr": "annonces"},
+        "hours": {"en": "hours", "fr": "heures"},
+        "share": {"en": "share within 7 days", "fr": "part en 7 jours"},
+        "none": {"en": "none", "fr": "aucun"},
+        "member": {"en": "member", "fr": "membre"},
+        "waited": {"en": "waiting for", "fr": "attend depuis"},
+        "message": {"en": "message", "fr": "message"},
+    }
+)
 
 
 def _png(fig: Any) -> str:

@@ -6,6 +6,7 @@ cached in the user's data directory; any local model directory or Hugging Face i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -20,6 +21,8 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from bot.detect.tokenizer import UnigramTokenizer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -186,8 +189,13 @@ class TransformersEncoder:
         else:
             source = Path(spec).expanduser()
             self.name = spec
+        self._light: UnigramTokenizer | None = None
+        self._tokenizer: Any = None
         if source.is_dir():
-            self._tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+            try:
+                self._light = UnigramTokenizer.from_dir(source)
+            except (OSError, ValueError, KeyError):
+                self._tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
             model = _load_local(source)
         else:
             # A Hugging Face id: downloads only if the user's environment allows it.
@@ -199,6 +207,7 @@ class TransformersEncoder:
         if self.options.quantize:
             model = _quantize(model)
         self._model = model
+        _release_freed_memory()
         self.dim = int(model.config.hidden_size)
         prefix = self.options.prefix
         if prefix is None:
@@ -207,6 +216,21 @@ class TransformersEncoder:
         # One forward pass at a time: torch already uses every allowed thread inside it.
         self._lock = threading.Lock()
 
+    @property
+    def _pad(self) -> int:
+        if self._light is not None:
+            return self._light.pad_token_id
+        return int(self._tokenizer.pad_token_id or 0)
+
+    def _tokenize(self, texts: list[str]) -> list[list[int]]:
+        limit = self.options.max_tokens
+        if self._light is not None:
+            return [self._light.encode(text, limit) for text in texts]
+        ids: list[list[int]] = self._tokenizer(
+            texts, truncation=True, max_length=limit, padding=False
+        )["input_ids"]
+        return ids
+
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Embed `texts`, in order; shorter texts are batched together (length bucketing)."""
         import torch
@@ -214,13 +238,10 @@ class TransformersEncoder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        prefixed = [self.prefix + (text if text.strip() else ".") for text in texts]
-        encoded = self._tokenizer(
-            prefixed, truncation=True, max_length=self.options.max_tokens, padding=False
-        )["input_ids"]
+        encoded = self._tokenize([self.prefix + text for text in texts])
         # Sorting by length means each padded batch wastes almost nothing on padding.
         order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
-        pad = int(self._tokenizer.pad_token_id or 0)
+        pad = self._pad
         size = max(1, self.options.batch_size)
         with self._lock, torch.inference_mode():
             for begin in range(0, len(order), size):
@@ -240,6 +261,18 @@ class TransformersEncoder:
         return out
 
 
+def _release_freed_memory() -> None:
+    """Hand the loader's freed buffers back to the OS (glibc keeps them otherwise)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL(name).malloc_trim(0)
+
+
 def _quantize(model: Any) -> Any:
     """Dynamic int8 quantization of the Linear layers (VNNI/AVX-512 kernels where present)."""
     import warnings
@@ -252,7 +285,8 @@ def _quantize(model: Any) -> Any:
         warnings.simplefilter("ignore")
         from torch.ao.quantization import quantize_dynamic
 
-        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        # In place: a copy would also copy the memory-mapped word table into RAM.
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 def load_encoder(options: EncoderOptions) -> Encoder:
