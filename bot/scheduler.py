@@ -65,9 +65,14 @@ class Scheduler:
         snoozed = snoozed_until is not None and now < snoozed_until
         upcoming: list[datetime] = []
         for kind, when in notice_points(opened_at, target_at, due_at, self.config):
+            deadline = target_at if kind is NoticeKind.REMINDER_TARGET else due_at
             if when > now:
                 upcoming.append(when)
-            elif not snoozed or kind is NoticeKind.ESCALATION:
+            elif kind is NoticeKind.ESCALATION:
+                self._record(row, kind, when, now)
+            elif not snoozed and now <= deadline:
+                # A reminder whose deadline has already passed (after downtime or a snooze)
+                # would only be noise next to the escalation or the lateness it announces.
                 self._record(row, kind, when, now)
         if snoozed and snoozed_until is not None:
             upcoming.append(snoozed_until)
