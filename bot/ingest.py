@@ -13,9 +13,10 @@ from bot.cases import CaseBook
 from bot.clock import from_db, to_db
 from bot.config import Config
 from bot.detect.base import Detector
+from bot.memory import ReplyMemory
 from bot.models import Author, CaseState, Detection, Kind, Message
 from bot.storage import Store, dumps, loads
-from bot.suggest import Suggester
+from bot.suggest import MAX_SUGGESTIONS, Suggester
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class Ingestor:
         self.detector = detector
         self.suggester = suggester
         self.cases = CaseBook(store, config.deadlines)
+        self.memory = ReplyMemory(store)
 
     def is_staff(self, message: Message) -> bool:
         """Staff per the adapter or per the configured list of moderator ids."""
@@ -209,14 +211,20 @@ class Ingestor:
         return self.detector.detect_batch([text])[0]
 
     def _suggest(self, case_id: int, message: Message, kind: Kind, language: str) -> None:
-        suggestions = self.suggester.suggest(
+        member = message.author.name
+        drafted = self.suggester.suggest(
             text=message.text,
             kind=kind,
             language=language,
-            member=message.author.name,
+            member=member,
             community=self.config.community.name,
         )
-        self.cases.save_suggestions(case_id, suggestions)
+        remembered = self.memory.suggest(
+            text=message.text, kind=kind, language=language, member=member
+        )
+        # A reply a moderator wrote for the same request beats a generic template.
+        ranked = sorted(remembered + drafted, key=lambda s: -s.score)[:MAX_SUGGESTIONS]
+        self.cases.save_suggestions(case_id, ranked)
 
     def _mark_processed(self, message: Message, detection: Detection | None) -> None:
         changes: dict[str, object] = {"processed": 1}

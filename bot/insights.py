@@ -122,7 +122,8 @@ def weekly(cases: list[Case], now: datetime, tz: tzinfo) -> list[WeekFigures]:
     return figures
 
 
-def _content_words(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
+    """The words of `text` that say what it is about (folded, no stop words)."""
     return {w for w in _WORD.findall(fold(text)) if w not in _STOPWORDS}
 
 
@@ -135,7 +136,7 @@ def faq_candidates(texts: list[str], *, top: int = 10, min_size: int = 2) -> lis
     """
     groups: list[tuple[set[str], Counter[str], list[str]]] = []
     for text in texts:
-        words = _content_words(text)
+        words = content_words(text)
         if not words:
             continue
         for vocabulary, counts, members in groups:

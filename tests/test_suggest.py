@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import Kind
+from bot.app import Huitaine
+from bot.models import Actor, Kind
 from bot.suggest import Suggester, TemplateError, load_templates
+from tests.conftest import MessageFactory
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +80,22 @@ def test_bad_template_files_name_the_problem(tmp_path: Path) -> None:
     )
     with pytest.raises(TemplateError, match="needs id, kind"):
         load_templates(tmp_path)
+
+
+def test_an_approved_reply_is_offered_again_for_a_similar_request(
+    core: Huitaine, msg: MessageFactory
+) -> None:
+    mod = Actor("discord", "staff-1", "Camille", frozenset({"moderator"}))
+    first = core.ingest(
+        msg("comment je change mon adresse de livraison ?", name="Alice")
+    ).case_ids[0]
+    written = "Bonjour Alice, dans Mon compte > Adresses, puis « Modifier ». Camille"
+    core.review.mark_sent(core.review.approve(mod, first, text=written).id)
+    again = core.ingest(
+        msg("est-ce que je peux changer mon adresse de livraison", author="u-zoe", name="Zoé")
+    ).case_ids[0]
+    best = core.cases.get(again).suggestions[0]
+    assert best.source == f"approved:case-{first}"
+    assert best.text.startswith("Bonjour Zoé, dans Mon compte")
+    unrelated = core.ingest(msg("how do I get a refund?", author="u-x", name="X")).case_ids[0]
+    assert not core.cases.get(unrelated).suggestions[0].source.startswith("approved")
