@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.exports.common import ImportStats, StaffRule  # noqa: E402
-from adapters.exports.discord_export import read_discord_export  # noqa: E402
-from bot.app import Huitaine  # noqa: E402
-from bot.clock import ManualClock  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.models import Message  # noqa: E402
+from adapters.exports.common import ImportStats, StaffRule
+from adapters.exports.discord_export import read_discord_export
+from bot.app import Huitaine
+from bot.clock import ManualClock
+from bot.config import Config
+from bot.models import Message
 
 TEXTS = [
     "Bonjour, ma commande n'est toujours pas arrivée",

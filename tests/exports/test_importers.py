@@ -31,14 +31,18 @@ def test_discord_export_messages_replies_roles_and_skips() -> None:
         "900000000000000006",
     ]
     first, deleted_user, reply, bot = messages
-    assert first.author.name == "Zoé" and first.edited
+    assert first.author.name == "Zoé"
+    assert first.edited
     assert first.created_at == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-    assert first.community == "810000000000000001" and first.channel == "820000000000000002"
+    assert first.community == "810000000000000001"
+    assert first.channel == "820000000000000002"
     assert deleted_user.author.name == "Deleted User"
-    assert reply.author.is_staff and reply.reply_to == "900000000000000002"
+    assert reply.author.is_staff
+    assert reply.reply_to == "900000000000000002"
     assert reply.mentions == ("700000000000000001",)
     assert bot.author.is_bot
-    assert stats.read == 6 and stats.kept == 4
+    assert stats.read == 6
+    assert stats.kept == 4
     assert stats.skipped == {"service message (GuildMemberJoin)": 1, "bad timestamp": 1}
     assert any("message #5" in example for example in stats.examples)
 
@@ -52,11 +56,15 @@ def test_telegram_export_entities_topics_deleted_accounts() -> None:
     assert (
         complaint.text == "toujours rien reçu pour la commande 4471, vous pouvez me rappeler svp"
     )
-    assert complaint.thread == "2" and complaint.reply_to is None  # in the forum topic
+    assert complaint.thread == "2"
+    assert complaint.reply_to is None
     assert complaint.author.name == "Jérôme"
     assert complaint.community == "1987654321"
-    assert deleted.author.name == "Deleted Account" and deleted.author.id == "user333"
-    assert answer.author.is_staff and answer.edited and answer.mentions == ("user222",)
+    assert deleted.author.name == "Deleted Account"
+    assert deleted.author.id == "user333"
+    assert answer.author.is_staff
+    assert answer.edited
+    assert answer.mentions == ("user222",)
     assert stats.skipped["bad date"] == 1
     assert stats.skipped["service message (topic_created)"] == 1
 
@@ -99,13 +107,15 @@ def test_audit_opens_and_answers_cases_and_reimport_adds_nothing(
     assert result.added == 7
     cases = {c.excerpt[:20]: c for c in core.cases.list()}
     zoe = cases["Bonjour, ma commande"]
-    assert zoe.kind is Kind.COMPLAINT and zoe.state is CaseState.ANSWERED
+    assert zoe.kind is Kind.COMPLAINT
+    assert zoe.state is CaseState.ANSWERED
     assert zoe.first_response_at is not None
     assert (zoe.first_response_at - zoe.opened_at).total_seconds() == 2.5 * 3600
     jerome = cases["toujours rien reçu p"]
     assert jerome.state is CaseState.ANSWERED  # staff answered in the same forum topic
     assert cases["how do I change my d"].state is CaseState.SUGGESTED
     again = run_audit(core, clock, [DISCORD, TELEGRAM], staff=staff, progress=False)
-    assert again.added == 0 and again.processed == 0
+    assert again.added == 0
+    assert again.processed == 0
     assert len(core.cases.list()) == len(cases)
     core.close()
