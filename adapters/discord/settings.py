@@ -1,0 +1,176 @@
+"""The `[discord]` options: parsed and validated once, at start-up, into typed settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Config, ConfigError
+
+_LOGGER = logging.getLogger(__name__)
+
+# Snowflakes are unsigned 64-bit integers in the API; Discord never hands out id 0.
+_MAX_SNOWFLAKE = 2**64 - 1
+MANAGE_MESSAGES_ROLE = "manage_messages"
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_ALIASES = {
+    **{day: index for index, day in enumerate(DAYS)},
+    **{day[:3]: index for index, day in enumerate(DAYS)},
+    **{
+        day: index
+        for index, day in enumerate(
+            ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+        )
+    },
+}
+
+KEYS = frozenset(
+    {
+        "guild_ids",
+        "review_channel",
+        "channels",
+        "ignore_channels",
+        "staff_roles",
+        "manage_messages_is_staff",
+        "escalation_role",
+        "digest_day",
+        "digest_hour",
+        "sync_commands",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordSettings:
+    """Everything the Discord adapter reads from `[discord]`, ids kept as decimal strings."""
+
+    review_channel: str
+    guild_ids: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    ignore_channels: frozenset[str] = frozenset()
+    staff_roles: frozenset[str] = frozenset()
+    manage_messages_is_staff: bool = False
+    escalation_role: str | None = None
+    digest_day: int | None = 0
+    digest_hour: int = 9
+    sync_commands: bool = True
+
+    def watches_guild(self, guild_id: str | None) -> bool:
+        """True for a guild the bot listens to (every guild when `guild_ids` is empty)."""
+        if guild_id is None:
+            return False
+        return not self.guild_ids or guild_id in self.guild_ids
+
+
+def _fix_key(key: str) -> str:
+    return f"discord.{key}"
+
+
+def _snowflake(value: object, key: str) -> str:
+    example = "an id like 123456789012345678 (Developer Mode → right click → Copy ID)"
+    if isinstance(value, bool):
+        raise ConfigError(_fix_key(key), f"expected an id, got {value!r}", f"write {example}")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or not 0 < value <= _MAX_SNOWFLAKE:
+        raise ConfigError(_fix_key(key), f"{value!r} is not a Discord id", f"write {example}")
+    return str(value)
+
+
+def _snowflakes(value: object, key: str) -> frozenset[str]:
+    if not isinstance(value, list):
+        raise ConfigError(
+            _fix_key(key), f"expected a list of ids, got {value!r}", "write [123456789012345678]"
+        )
+    return frozenset(_snowflake(item, key) for item in value)
+
+
+def _bool(value: object, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(_fix_key(key), f"expected true or false, got {value!r}", "write true")
+    return value
+
+
+def _day(value: object) -> int | None:
+    if isinstance(value, str):
+        text = value.strip().casefold()
+        if text in {"off", "none", ""}:
+            return None
+        if text in _DAY_ALIASES:
+            return _DAY_ALIASES[text]
+    raise ConfigError(
+        "discord.digest_day",
+        f"{value!r} is not a day of the week",
+        'write "monday" … "sunday", or "off" to send no weekly digest',
+    )
+
+
+def _hour(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 23:
+        raise ConfigError(
+            "discord.digest_hour", f"{value!r} is not an hour", "write a whole hour from 0 to 23"
+        )
+    return value
+
+
+def _roles(value: object) -> frozenset[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(
+            "discord.staff_roles",
+            f"expected a list of role names, got {value!r}",
+            'write ["Moderator", "Support"]',
+        )
+    return frozenset(item.casefold() for item in value)
+
+
+def parse_settings(config: Config) -> DiscordSettings:
+    """Validate `config.discord.options`; a missing, unknown or wrong key is a ConfigError."""
+    options: Mapping[str, Any] = config.discord.options
+    for key in options:
+        if key not in KEYS:
+            raise ConfigError(
+                _fix_key(key),
+                "unknown key",
+                f"remove it or use one of: token_env, {', '.join(sorted(KEYS))}",
+            )
+    if "review_channel" not in options:
+        raise ConfigError(
+            "discord.review_channel",
+            "missing: Huitaine needs a channel where moderators review cases",
+            "create a private channel for moderators and write its id here",
+        )
+    manage_messages = _bool(
+        options.get("manage_messages_is_staff", False), "manage_messages_is_staff"
+    )
+    if manage_messages and MANAGE_MESSAGES_ROLE not in config.staff.roles:
+        # The core decides who is a moderator from [staff] roles; the adapter only reports the
+        # permission as a pseudo-role, so the two settings must agree or buttons would refuse.
+        raise ConfigError(
+            "discord.manage_messages_is_staff",
+            'true, but [staff] roles does not list "manage_messages"',
+            'add "manage_messages" to [staff] roles, or set this to false',
+        )
+    staff_roles = _roles(options["staff_roles"]) if "staff_roles" in options else None
+    escalation = options.get("escalation_role")
+    settings = DiscordSettings(
+        review_channel=_snowflake(options["review_channel"], "review_channel"),
+        guild_ids=_snowflakes(options.get("guild_ids", []), "guild_ids"),
+        channels=_snowflakes(options.get("channels", []), "channels"),
+        ignore_channels=_snowflakes(options.get("ignore_channels", []), "ignore_channels"),
+        # Default: whoever the core treats as a moderator also answers as staff.
+        staff_roles=staff_roles if staff_roles is not None else config.staff.roles,
+        manage_messages_is_staff=manage_messages,
+        escalation_role=None if escalation is None else _snowflake(escalation, "escalation_role"),
+        digest_day=_day(options.get("digest_day", "monday")),
+        digest_hour=_hour(options.get("digest_hour", 9)),
+        sync_commands=_bool(options.get("sync_commands", True), "sync_commands"),
+    )
+    if settings.review_channel in settings.channels:
+        raise ConfigError(
+            "discord.channels",
+            "the review channel is listed among the channels members talk in",
+            "remove it: the moderators' channel is never read as member talk",
+        )
+    return settings
