@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from adapters.discord import ids, render
@@ -238,10 +238,6 @@ class DiscordAdapter:
         self.client = HuitaineClient(self, **client_options)
         self.ready = asyncio.Event()
         self._card_locks = [asyncio.Lock() for _ in range(_CARD_LOCKS)]
-        # A digest due before start-up is not posted late: a restart never posts it twice.
-        self._digest_done_at: datetime = self.core.clock.now()
-        self._digest_task: asyncio.Task[Any] | None = None
-        self._digest_lock = asyncio.Lock()  # the loop and a manual call never post it twice
 
     # ------------------------------------------------------------------ opsdroid's verbs
 
@@ -277,8 +273,6 @@ class DiscordAdapter:
 
     async def listen(self) -> None:
         """Run the gateway session until `disconnect`; reconnects and resumes on its own."""
-        if self.settings.digest_day is not None and self._digest_task is None:
-            self._digest_task = self.runtime.spawn("discord-digest", self._digest_loop())
         try:
             await self.client.connect(reconnect=True)
         except discord.PrivilegedIntentsRequired:
@@ -288,10 +282,6 @@ class DiscordAdapter:
 
     async def disconnect(self) -> None:
         """Close the gateway session and the HTTP session."""
-        if self._digest_task is not None:
-            self._digest_task.cancel()
-            await asyncio.gather(self._digest_task, return_exceptions=True)
-            self._digest_task = None
         await self.client.close()
 
     async def start(self) -> None:
@@ -736,47 +726,10 @@ class DiscordAdapter:
 
     # ------------------------------------------------------------------ weekly digest
 
-    def digest_moment(self, now: datetime) -> datetime | None:
-        """The latest scheduled digest moment at or before `now` (community time), if any."""
-        day = self.settings.digest_day
-        if day is None:
-            return None
-        local = now.astimezone(self.tz)
-        moment = local.replace(
-            hour=self.settings.digest_hour, minute=0, second=0, microsecond=0
-        ) - timedelta(days=(local.weekday() - day) % 7)
-        if moment > local:
-            moment -= timedelta(days=7)
-        return moment
-
-    async def post_digest_if_due(self, now: datetime | None = None) -> bool:
-        """Post the weekly digest in the review channel when its moment has come; once."""
-        async with self._digest_lock:
-            return await self._post_digest(now or self.core.clock.now())
-
-    async def _post_digest(self, now: datetime) -> bool:
-        moment = self.digest_moment(now)
-        if moment is None or moment <= self._digest_done_at:
-            return False
-        text = await self.runtime.call(self.report_text, now)
-        await self._review().send(
-            f"**{tr('digest_title', self.language)}**",
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
-        for chunk in split_text(text, 1990):
-            await self._review().send(
-                f"```\n{chunk}\n```", allowed_mentions=discord.AllowedMentions.none()
-            )
-        self._digest_done_at = now
-        return True
-
-    async def _digest_loop(self, every: float = 60.0) -> None:
-        while True:
-            try:
-                await self.post_digest_if_due()
-            except Exception:
-                _LOGGER.exception("weekly digest not posted; will try again")
-            await asyncio.sleep(every)
+    async def post_digest(self, text: str) -> None:
+        """Post the core's weekly digest in the review channel (the runtime decides when)."""
+        for chunk in split_text(text, 2000):
+            await self._review().send(chunk, allowed_mentions=discord.AllowedMentions.none())
 
 
 def build(config: Config, runtime: Runtime, **client_options: Any) -> DiscordAdapter:

@@ -14,18 +14,6 @@ _LOGGER = logging.getLogger(__name__)
 # Snowflakes are unsigned 64-bit integers in the API; Discord never hands out id 0.
 _MAX_SNOWFLAKE = 2**64 - 1
 MANAGE_MESSAGES_ROLE = "manage_messages"
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAY_ALIASES = {
-    **{day: index for index, day in enumerate(DAYS)},
-    **{day[:3]: index for index, day in enumerate(DAYS)},
-    **{
-        day: index
-        for index, day in enumerate(
-            ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-        )
-    },
-}
-
 KEYS = frozenset(
     {
         "guild_ids",
@@ -35,8 +23,6 @@ KEYS = frozenset(
         "staff_roles",
         "manage_messages_is_staff",
         "escalation_role",
-        "digest_day",
-        "digest_hour",
         "sync_commands",
     }
 )
@@ -53,8 +39,6 @@ class DiscordSettings:
     staff_roles: frozenset[str] = frozenset()
     manage_messages_is_staff: bool = False
     escalation_role: str | None = None
-    digest_day: int | None = 0
-    digest_hour: int = 9
     sync_commands: bool = True
 
     def watches_guild(self, guild_id: str | None) -> bool:
@@ -90,28 +74,6 @@ def _snowflakes(value: object, key: str) -> frozenset[str]:
 def _bool(value: object, key: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(_fix_key(key), f"expected true or false, got {value!r}", "write true")
-    return value
-
-
-def _day(value: object) -> int | None:
-    if isinstance(value, str):
-        text = value.strip().casefold()
-        if text in {"off", "none", ""}:
-            return None
-        if text in _DAY_ALIASES:
-            return _DAY_ALIASES[text]
-    raise ConfigError(
-        "discord.digest_day",
-        f"{value!r} is not a day of the week",
-        'write "monday" … "sunday", or "off" to send no weekly digest',
-    )
-
-
-def _hour(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 23:
-        raise ConfigError(
-            "discord.digest_hour", f"{value!r} is not an hour", "write a whole hour from 0 to 23"
-        )
     return value
 
 
@@ -163,8 +125,6 @@ def parse_settings(config: Config) -> DiscordSettings:
         staff_roles=staff_roles if staff_roles is not None else config.staff.roles,
         manage_messages_is_staff=manage_messages,
         escalation_role=None if escalation is None else _snowflake(escalation, "escalation_role"),
-        digest_day=_day(options.get("digest_day", "monday")),
-        digest_hour=_hour(options.get("digest_hour", 9)),
         sync_commands=_bool(options.get("sync_commands", True), "sync_commands"),
     )
     if settings.review_channel in settings.channels:

@@ -36,8 +36,6 @@ def test_every_key() -> None:
         staff_roles=["Support", "Moderator"],
         manage_messages_is_staff=True,
         escalation_role=444,
-        digest_day="Vendredi",
-        digest_hour=17,
         sync_commands=False,
     )
     assert settings == DiscordSettings(
@@ -48,12 +46,9 @@ def test_every_key() -> None:
         staff_roles=frozenset({"support", "moderator"}),
         manage_messages_is_staff=True,
         escalation_role="444",
-        digest_day=4,
-        digest_hour=17,
         sync_commands=False,
     )
     assert not settings.watches_guild("5")
-    assert parse(digest_day="off").digest_day is None
 
 
 @pytest.mark.parametrize(
@@ -74,8 +69,6 @@ def test_every_key() -> None:
             "discord.manage_messages_is_staff",
             "manage_messages",
         ),
-        ({"digest_day": "someday"}, "discord.digest_day", "not a day"),
-        ({"digest_hour": 24}, "discord.digest_hour", "not an hour"),
         ({"sync_commands": 1}, "discord.sync_commands", "true or false"),
     ],
 )
