@@ -429,7 +429,7 @@ async def test_reminders_and_escalation_go_to_the_review_channel(
     delivered = await bot.runtime.tick()
     # The weekly digest may follow in the same tick: pick the escalation out by its mention.
     escalation = next(
-        post for post in fake.channel_posts(REVIEW) if "🚨" in post.body.get("content", "")
+        post for post in fake.channel_posts(REVIEW) if "🚨" in (post.body.get("content") or "")
     )
     assert escalation.body["content"].startswith("<@&1300000000000000403> 🚨")
     assert escalation.body["allowed_mentions"] == {
@@ -454,7 +454,8 @@ async def test_weekly_digest_is_posted_once_at_its_hour(
 
     def digests() -> int:
         return sum(
-            post.body.get("content", "").startswith("📋") for post in fake.channel_posts(REVIEW)
+            (post.body.get("content") or "").startswith("📋")
+            for post in fake.channel_posts(REVIEW)
         )
 
     clock.advance(timedelta(days=6, hours=23))
