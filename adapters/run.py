@@ -41,10 +41,12 @@ def chosen_platforms(config: Config, requested: list[str]) -> list[str]:
     return names
 
 
-async def run(config: Config, requested: list[str], *, tick_every: float = 60.0) -> int:
+async def run(
+    config: Config, requested: list[str], *, database: str | None = None, tick_every: float = 60.0
+) -> int:
     """Start the adapters, the scheduler and wait for a stop signal; then stop cleanly."""
     names = chosen_platforms(config, requested)
-    runtime = Runtime(Huitaine(config))
+    runtime = Runtime(Huitaine(config, database=database))
     adapters: list[Any] = []
     for name in names:
         module = importlib.import_module(f"adapters.{name}")

@@ -20,6 +20,7 @@ from bot.i18n import format_time, t
 from bot.models import Case
 from bot.replay import ReplaySummary, replay
 from bot.report import Report, build_report, render_text
+from bot.runtime import PlatformSetupError
 from bot.suggest import TemplateError
 
 _LOGGER = logging.getLogger(__name__)
@@ -301,7 +302,7 @@ def cmd_run(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
 
     from adapters.run import run
 
-    return asyncio.run(run(config, args.platform))
+    return asyncio.run(run(config, args.platform, database=args.db))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -355,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["telegram", "discord"],
         help="start only this platform (repeatable; default: every platform with a token)",
     )
+    live.add_argument("--db", help="SQLite file (default: storage.database)")
     live.set_defaults(func=cmd_run)
 
     console = sub.add_parser(
@@ -375,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         result: int = args.func(args, config, sys.stdout)
-    except (ConfigError, TemplateError, FileNotFoundError, ValueError) as exc:
+    except (ConfigError, TemplateError, PlatformSetupError, FileNotFoundError, ValueError) as exc:
         print(f"huitaine: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

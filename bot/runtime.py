@@ -17,6 +17,10 @@ _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class PlatformSetupError(RuntimeError):
+    """A platform cannot be used as configured; the message says what to change."""
+
+
 class SendFailed(Exception):
     """The platform refused the reply outright: nothing was posted, it may be approved again."""
 

@@ -28,7 +28,7 @@ from bot.config import Config, ConfigError
 from bot.models import Actor, Case, Message, Notice, NoticeKind, Outgoing, SendState
 from bot.report import build_report, render_text
 from bot.review import NotAllowed, ReviewError
-from bot.runtime import Runtime, SendFailed
+from bot.runtime import PlatformSetupError, Runtime, SendFailed
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ _THREAD_TYPES = (
 )
 
 
-class DiscordSetupError(RuntimeError):
+class DiscordSetupError(PlatformSetupError):
     """Discord cannot be used as configured; the message says what to change, and where."""
 
     def __init__(self, problem: str, fix: str) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.discord.__main__ import main
 from adapters.discord.bot import DiscordSetupError, build, intents
 from bot.app import Huitaine
+from bot.cli import main
 from bot.clock import ManualClock
 from bot.config import ConfigError
 from bot.runtime import Runtime
@@ -87,8 +87,10 @@ def test_the_runner_explains_a_missing_token(
     config = tmp_path / "huitaine.toml"
     config.write_text('[discord]\nreview_channel = "1187433010207518782"\n', encoding="utf-8")
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
-    assert main(["--config", str(config), "--db", str(tmp_path / "h.db")]) == 2
+    run = ["--config", str(config), "run", "--platform", "discord", "--db", str(tmp_path / "h.db")]
+    assert main(run) == 2
     assert "config error at 'discord.token_env'" in capsys.readouterr().err
     config.write_text("[discord]\n", encoding="utf-8")
-    assert main(["--config", str(config), "--db", str(tmp_path / "h.db")]) == 2
+    monkeypatch.setenv("DISCORD_TOKEN", "not-a-real-token")
+    assert main(run) == 2
     assert "discord.review_channel" in capsys.readouterr().err
