@@ -1,0 +1,169 @@
+"""Pure conversions between Bot API objects and Huitaine's vocabulary; no I/O here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Container, Mapping
+from datetime import UTC
+
+from telegram import Chat, MessageEntity
+from telegram import Message as TgMessage
+
+from bot.models import Author, Message
+
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+MAX_MESSAGE = 4096  # Bot API limit on a message's text, in UTF-16 code units
+_MENTIONS = (MessageEntity.MENTION, MessageEntity.TEXT_MENTION)
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fit(text: str, limit: int) -> int:
+    """How many characters of `text` fit in `limit` UTF-16 code units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Cut `text` into messages Telegram accepts, at a paragraph, a line or a space if possible."""
+    text = text.strip()
+    parts: list[str] = []
+    while utf16_len(text) > limit:
+        cut = _fit(text, limit)
+        for separator in ("\n\n", "\n", " "):
+            # Only a break in the second half: a tiny first part reads worse than a cut word.
+            at = text.rfind(separator, cut // 2, cut)
+            if at > 0:
+                cut = at
+                break
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        parts.append(text)
+    return parts
+
+
+def message_link(
+    chat_id: int, message_id: int, *, username: str | None = None, thread: int | None = None
+) -> str | None:
+    """A t.me link to a message in a supergroup (members of the group can open it), or None."""
+    topic = f"{thread}/" if thread is not None else ""
+    if username:
+        return f"https://t.me/{username}/{topic}{message_id}"
+    text = str(chat_id)
+    # Supergroup ids are -100 followed by the id that t.me links use; basic groups and private
+    # chats have no links.
+    if not text.startswith("-100"):
+        return None
+    return f"https://t.me/c/{text[4:]}/{topic}{message_id}"
+
+
+def chat_name(chat: Chat) -> str:
+    """How moderators recognise a chat: its title, or the person's name in a private chat."""
+    if chat.type == Chat.PRIVATE:
+        return chat.full_name or str(chat.id)
+    return chat.title or str(chat.id)
+
+
+def _author(message: TgMessage, staff_ids: Container[int]) -> Author | None:
+    chat = message.chat
+    sender_chat = message.sender_chat
+    if sender_chat is not None:
+        if sender_chat.id == chat.id:
+            # An anonymous admin speaks as the group itself; only admins can do that.
+            return Author(str(chat.id), chat.title or str(chat.id), is_staff=True)
+        # A channel's post forwarded into its discussion group is the owners speaking.
+        staff = bool(message.is_automatic_forward)
+        return Author(str(sender_chat.id), sender_chat.title or str(sender_chat.id), staff)
+    user = message.from_user
+    if user is None:
+        return None
+    return Author(
+        id=str(user.id),
+        name=user.full_name or user.username or str(user.id),
+        is_staff=user.id in staff_ids,
+        is_bot=user.is_bot,
+    )
+
+
+def _mentions(message: TgMessage, usernames: Mapping[str, int]) -> tuple[str, ...]:
+    found: list[str] = []
+    entities = (
+        message.parse_entities(list(_MENTIONS))
+        if message.text is not None
+        else message.parse_caption_entities(list(_MENTIONS))
+    )
+    for entity, text in entities.items():
+        if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
+            found.append(str(entity.user.id))
+        elif entity.type == MessageEntity.MENTION:
+            # "@name" carries no id; it resolves only if that member was seen before.
+            user_id = usernames.get(text.lstrip("@").casefold())
+            if user_id is not None:
+                found.append(str(user_id))
+    return tuple(dict.fromkeys(found))
+
+
+def reply_to(message: TgMessage) -> str | None:
+    """The id of the message this one answers; None for the implicit reply to a topic's root."""
+    target = message.reply_to_message
+    if target is None:
+        return None
+    # In forum topics every message "replies" to the service message that created the topic,
+    # which is where it is, not whom it answers.
+    if message.is_topic_message and target.forum_topic_created is not None:
+        return None
+    return str(target.message_id)
+
+
+def to_message(
+    message: TgMessage,
+    *,
+    bot_id: int,
+    staff_ids: Container[int] = frozenset(),
+    usernames: Mapping[str, int] | None = None,
+    edited: bool = False,
+) -> Message | None:
+    """The platform-neutral Message for a group or private message; None when there is none.
+
+    Messages without text (stickers, joins, service messages) and the bot's own messages give
+    None; other bots' messages come through with `is_bot` set, and the core ignores them.
+    """
+    text = message.text if message.text is not None else message.caption
+    if not text:
+        return None
+    if message.from_user is not None and message.from_user.id == bot_id:
+        return None
+    author = _author(message, staff_ids)
+    if author is None:
+        return None
+    created = message.date
+    created = created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
+    thread = (
+        str(message.message_thread_id)
+        if message.is_topic_message and message.message_thread_id is not None
+        else None
+    )
+    chat = str(message.chat.id)
+    return Message(
+        platform=PLATFORM,
+        community=chat,
+        channel=chat,
+        id=str(message.message_id),
+        author=author,
+        text=text,
+        created_at=created,
+        thread=thread,
+        reply_to=reply_to(message),
+        mentions=_mentions(message, usernames or {}),
+        edited=edited,
+    )

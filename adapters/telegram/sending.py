@@ -1,0 +1,108 @@
+"""Calling the Bot API without ever posting twice: retry only what surely did not arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import os
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+import httpx
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+_LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# PTB 22 builds every RetryAfter by reading its own `retry_after`, which warns that the int
+# form is deprecated unless this documented opt-in is set; the warning would come out of each
+# 429 (and fail a test suite run with warnings as errors). This adapter is the process's only
+# PTB user and reads time periods in either form; an explicit setting is left alone.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+# httpx raises these before a single byte of the request left: Telegram cannot have seen it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+BACKOFF = (0.5, 2.0, 5.0)
+
+
+class Verdict(enum.Enum):
+    """What a failed call means for the message it carried."""
+
+    RETRY = "retry"  # not posted, and worth another try (flood control, no connection)
+    REFUSED = "refused"  # not posted, and trying again will not help (400, 403, bad token)
+    UNCERTAIN = "uncertain"  # may have been posted (a read timeout, a dropped connection)
+
+
+class Refused(Exception):
+    """Telegram surely did not post the message; the message is safe to show moderators."""
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """The wait Telegram asked for, in seconds, whatever PTB's time-period setting."""
+    with warnings.catch_warnings():
+        # PTB 22 warns that the int form of `retry_after` will become a timedelta.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def classify(exc: BaseException) -> Verdict:
+    """Whether a failed Bot API call may have posted its message."""
+    if isinstance(exc, RetryAfter):
+        return Verdict.RETRY
+    # BadRequest is a NetworkError in PTB's hierarchy: test the refusals first.
+    if isinstance(exc, BadRequest | Forbidden | InvalidToken | ChatMigrated | EndPointNotFound):
+        return Verdict.REFUSED
+    if isinstance(exc, TimedOut | NetworkError) and isinstance(exc.__cause__, _NOT_SENT):
+        return Verdict.RETRY
+    return Verdict.UNCERTAIN
+
+
+async def call_once(
+    action: Callable[[], Awaitable[T]],
+    *,
+    what: str,
+    max_wait: float = 60.0,
+    attempts: int = 4,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> T:
+    """Run one Bot API call that posts something, retrying only when it surely did not post.
+
+    Raises Refused when nothing was posted, and lets any other error through unchanged: the
+    caller must then treat the outcome as unknown.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return await action()
+        except Exception as exc:
+            verdict = classify(exc)
+            if verdict is Verdict.UNCERTAIN:
+                raise
+            if verdict is Verdict.REFUSED:
+                raise Refused(f"{type(exc).__name__}: {exc}") from exc
+            if isinstance(exc, RetryAfter):
+                delay = retry_after_seconds(exc)
+                if delay > max_wait:
+                    raise Refused(f"flood control: retry in {delay:.0f} s") from exc
+            else:
+                delay = BACKOFF[min(attempt - 1, len(BACKOFF) - 1)]
+            if attempt == attempts:
+                raise Refused(f"{type(exc).__name__} after {attempts} attempts: {exc}") from exc
+            _LOGGER.warning(
+                "%s: %s; trying again in %.1f s (%d/%d)", what, exc, delay, attempt, attempts
+            )
+            await sleep(delay)
+    raise AssertionError("unreachable")
