@@ -90,3 +90,12 @@ def test_staff_roles_match_case_insensitively() -> None:
     config = parse_config({"staff": {"roles": ["Modérateurs"], "user_ids": ["42"]}})
     assert "modérateurs" in config.staff.roles
     assert "42" in config.staff.user_ids
+
+
+def test_example_platform_sections_pass_the_adapters_checks() -> None:
+    from adapters.discord.settings import parse_settings as discord_settings
+    from adapters.telegram.settings import parse_settings as telegram_settings
+
+    config = load_config(ROOT / "config.example.toml")
+    assert telegram_settings(config.telegram.options).moderators_chat == -1009876543210
+    assert discord_settings(config).review_channel == "123456789012345678"
