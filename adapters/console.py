@@ -136,7 +136,7 @@ class ConsoleSession:
             else:
                 handler(rest.strip())
         except ReviewError as exc:
-            self.write(f"  ✗ {exc}")
+            self.write(f"  ✗ {exc.explain(self.language)}")
         except (ValueError, IndexError, ConfigError) as exc:
             self.write(f"  ✗ {exc}")
         return True

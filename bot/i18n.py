@@ -31,6 +31,10 @@ _TEXTS: dict[str, dict[str, str]] = {
     "resolved": {"en": "resolved", "fr": "résolu"},
     "dismissed": {"en": "dismissed", "fr": "écarté"},
     "withdrawn": {"en": "withdrawn", "fr": "retiré"},
+    "sending": {"en": "being sent", "fr": "en cours d'envoi"},
+    "sent": {"en": "sent", "fr": "envoyée"},
+    "unconfirmed": {"en": "unconfirmed", "fr": "non confirmée"},
+    "failed": {"en": "failed", "fr": "en échec"},
     "overdue": {"en": "OVERDUE", "fr": "EN RETARD"},
     "late": {"en": "past target", "fr": "objectif dépassé"},
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 from datetime import timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from bot.cases import CaseBook
 from bot.clock import Clock, from_db, to_db
 from bot.config import Config
+from bot.i18n import Catalog, t
 from bot.models import Action, Actor, Case, CaseState, DismissReason, Outgoing, SendState
 from bot.storage import Store
 from bot.suggest import sign
@@ -17,12 +19,84 @@ _LOGGER = logging.getLogger(__name__)
 MAX_REPLY_CHARS = 20_000
 
 
+class Refusal(enum.StrEnum):
+    """Why a decision was refused."""
+
+    NOT_MODERATOR = "not_moderator"
+    NO_CASE = "no_case"
+    CASE_CLOSED = "case_closed"
+    REPLY_PENDING = "reply_pending"
+    NO_SUGGESTION = "no_suggestion"
+    EMPTY_REPLY = "empty_reply"
+    REPLY_TOO_LONG = "reply_too_long"
+    REPLY_STATE = "reply_state"
+    NO_REPLY = "no_reply"
+    NOT_ANSWERED = "not_answered"
+
+
+_REFUSALS = Catalog(
+    {
+        "not_moderator": {
+            "en": "only moderators can act on cases",
+            "fr": "seuls les modérateurs peuvent agir sur les cas",
+        },
+        "no_case": {"en": "case {case} does not exist", "fr": "le cas n°{case} n'existe pas"},
+        "case_closed": {
+            "en": "case {case} is {state}; nothing to do",
+            "fr": "le cas n°{case} est {state} ; rien à faire",
+        },
+        "reply_pending": {
+            "en": "case {case} already has a reply {state} (#{reply})",
+            "fr": "le cas n°{case} a déjà une réponse {state} (n°{reply})",
+        },
+        "no_suggestion": {
+            "en": "case {case} has no suggestion #{rank}",
+            "fr": "le cas n°{case} n'a pas de suggestion n°{rank}",
+        },
+        "empty_reply": {"en": "the reply is empty", "fr": "la réponse est vide"},
+        "reply_too_long": {
+            "en": "the reply is longer than {limit} characters",
+            "fr": "la réponse dépasse {limit} caractères",
+        },
+        "reply_state": {
+            "en": "reply #{reply} is {state}",
+            "fr": "la réponse n°{reply} est {state}",
+        },
+        "no_reply": {
+            "en": "reply #{reply} does not exist",
+            "fr": "la réponse n°{reply} n'existe pas",
+        },
+        "not_answered": {
+            "en": "case {case} is {state}; answer it first",
+            "fr": "le cas n°{case} est {state} ; répondez d'abord",
+        },
+    }
+)
+
+
 class ReviewError(Exception):
-    """A decision that cannot be taken; the message is safe to show to the moderator."""
+    """A decision that cannot be taken; `explain` words it for the moderator."""
+
+    def __init__(self, refusal: Refusal, **values: object) -> None:
+        """Record why, with the values the explanation needs."""
+        self.refusal = refusal
+        self.values = values
+        super().__init__(self.explain("en"))
+
+    def explain(self, language: str) -> str:
+        """The refusal in `language` (states are translated too)."""
+        values = dict(self.values)
+        if "state" in values:
+            values["state"] = t(str(values["state"]), language)
+        return _REFUSALS(self.refusal.value, language, **values)
 
 
 class NotAllowed(ReviewError):
     """The actor is not a moderator."""
+
+    def __init__(self) -> None:
+        """Refuse someone who is not a moderator."""
+        super().__init__(Refusal.NOT_MODERATOR)
 
 
 class Review:
@@ -44,10 +118,10 @@ class Review:
     def _require(self, actor: Actor, case_id: int) -> Case:
         if not self.is_moderator(actor):
             _LOGGER.warning("refused: %s (%s) is not a moderator", actor.name, actor.id)
-            raise NotAllowed("only moderators can act on cases")
+            raise NotAllowed()
         case = self.cases.find(case_id)
         if case is None:
-            raise ReviewError(f"case {case_id} does not exist")
+            raise ReviewError(Refusal.NO_CASE, case=case_id)
         return case
 
     def _log(
@@ -84,27 +158,32 @@ class Review:
         with self.store.transaction():
             case = self._require(actor, case_id)
             if not case.state.waiting:
-                raise ReviewError(f"case {case_id} is {case.state.value}; nothing to send")
+                raise ReviewError(Refusal.CASE_CLOSED, case=case_id, state=case.state.value)
             pending = self.store.row(
                 "SELECT id, state FROM outgoing WHERE case_id = ? AND state != ?",
                 (case_id, SendState.FAILED.value),
             )
             if pending:
                 raise ReviewError(
-                    f"case {case_id} already has a reply {pending['state']} (#{pending['id']})"
+                    Refusal.REPLY_PENDING,
+                    case=case_id,
+                    state=pending["state"],
+                    reply=pending["id"],
                 )
             if text is None:
                 if not 0 <= suggestion_rank < len(case.suggestions):
-                    raise ReviewError(f"case {case_id} has no suggestion #{suggestion_rank + 1}")
+                    raise ReviewError(
+                        Refusal.NO_SUGGESTION, case=case_id, rank=suggestion_rank + 1
+                    )
                 body = sign(case.suggestions[suggestion_rank].text, actor.name)
                 action = Action.APPROVE
             else:
                 body = text.strip()
                 action = Action.EDIT
             if not body:
-                raise ReviewError("the reply is empty")
+                raise ReviewError(Refusal.EMPTY_REPLY)
             if len(body) > MAX_REPLY_CHARS:
-                raise ReviewError(f"the reply is longer than {MAX_REPLY_CHARS} characters")
+                raise ReviewError(Refusal.REPLY_TOO_LONG, limit=MAX_REPLY_CHARS)
             decision = self._log(case_id, action, actor, text=body)
             reply_to = case.message_ids[0] if case.message_ids else ""
             now = self.clock.now()
@@ -132,7 +211,7 @@ class Review:
         with self.store.transaction():
             item = self.outgoing(outgoing_id)
             if item.state not in (SendState.SENDING, SendState.UNCONFIRMED):
-                raise ReviewError(f"reply #{outgoing_id} is {item.state.value}")
+                raise ReviewError(Refusal.REPLY_STATE, reply=outgoing_id, state=item.state.value)
             now = self.clock.now()
             self.store.update(
                 "outgoing",
@@ -152,7 +231,7 @@ class Review:
         with self.store.transaction():
             item = self.outgoing(outgoing_id)
             if item.state is not SendState.SENDING:
-                raise ReviewError(f"reply #{outgoing_id} is {item.state.value}")
+                raise ReviewError(Refusal.REPLY_STATE, reply=outgoing_id, state=item.state.value)
             self.store.update(
                 "outgoing",
                 "id",
@@ -166,7 +245,7 @@ class Review:
         with self.store.transaction():
             item = self.outgoing(outgoing_id)
             if item.state is not SendState.SENDING:
-                raise ReviewError(f"reply #{outgoing_id} is {item.state.value}")
+                raise ReviewError(Refusal.REPLY_STATE, reply=outgoing_id, state=item.state.value)
             self.store.update(
                 "outgoing", "id", outgoing_id, {"state": SendState.UNCONFIRMED.value}
             )
@@ -196,7 +275,7 @@ class Review:
         with self.store.transaction():
             self._require(actor, item.case_id)
             if item.state is not SendState.UNCONFIRMED:
-                raise ReviewError(f"reply #{outgoing_id} is {item.state.value}, not unconfirmed")
+                raise ReviewError(Refusal.REPLY_STATE, reply=outgoing_id, state=item.state.value)
             self._log(item.case_id, Action.CONFIRM_SENT, actor)
             return self.mark_sent(outgoing_id)
 
@@ -206,7 +285,7 @@ class Review:
         with self.store.transaction():
             self._require(actor, item.case_id)
             if item.state is not SendState.UNCONFIRMED:
-                raise ReviewError(f"reply #{outgoing_id} is {item.state.value}, not unconfirmed")
+                raise ReviewError(Refusal.REPLY_STATE, reply=outgoing_id, state=item.state.value)
             self._log(item.case_id, Action.RETRY_SEND, actor)
             self.store.update("outgoing", "id", outgoing_id, {"state": SendState.SENDING.value})
         return self.outgoing(outgoing_id)
@@ -218,7 +297,7 @@ class Review:
         with self.store.transaction():
             case = self._require(actor, case_id)
             if not case.state.waiting:
-                raise ReviewError(f"case {case_id} is {case.state.value}")
+                raise ReviewError(Refusal.CASE_CLOSED, case=case_id, state=case.state.value)
             self._log(case_id, Action.DISMISS, actor, reason=reason.value, text=note)
             self.cases.set_state(case_id, CaseState.DISMISSED, self.clock.now())
         return self.cases.get(case_id)
@@ -229,7 +308,7 @@ class Review:
         with self.store.transaction():
             case = self._require(actor, case_id)
             if not case.state.waiting:
-                raise ReviewError(f"case {case_id} is {case.state.value}")
+                raise ReviewError(Refusal.CASE_CLOSED, case=case_id, state=case.state.value)
             until = min(self.clock.now() + duration, case.due_at)
             self._log(case_id, Action.SNOOZE, actor, text=to_db(until))
             self.store.update(
@@ -246,7 +325,7 @@ class Review:
         with self.store.transaction():
             case = self._require(actor, case_id)
             if not case.state.waiting:
-                raise ReviewError(f"case {case_id} is {case.state.value}")
+                raise ReviewError(Refusal.CASE_CLOSED, case=case_id, state=case.state.value)
             self._log(case_id, Action.ASSIGN, actor, text=assignee.name)
             self.store.update("cases", "id", case_id, {"assignee": assignee.name})
         return self.cases.get(case_id)
@@ -256,7 +335,7 @@ class Review:
         with self.store.transaction():
             case = self._require(actor, case_id)
             if case.state is not CaseState.ANSWERED:
-                raise ReviewError(f"case {case_id} is {case.state.value}; answer it first")
+                raise ReviewError(Refusal.NOT_ANSWERED, case=case_id, state=case.state.value)
             self._log(case_id, Action.RESOLVE, actor)
             self.cases.set_state(case_id, CaseState.RESOLVED, self.clock.now())
         return self.cases.get(case_id)
@@ -265,7 +344,7 @@ class Review:
         """Read one outgoing reply; ReviewError if there is none."""
         row = self.store.row("SELECT * FROM outgoing WHERE id = ?", (outgoing_id,))
         if row is None:
-            raise ReviewError(f"reply #{outgoing_id} does not exist")
+            raise ReviewError(Refusal.NO_REPLY, reply=outgoing_id)
         return _outgoing(row)
 
     def outbox(self, *states: SendState) -> list[Outgoing]:

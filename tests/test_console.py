@@ -40,7 +40,7 @@ def test_non_moderator_is_refused_and_time_fires_reminders(
     chat.handle("#help bob: how do I reset my password")
     chat.handle("/as bob")
     chat.handle("/approve 1")
-    assert "only moderators" in out[-1]
+    assert "seuls les modérateurs" in out[-1]  # the community speaks French
     chat.handle("/advance 47h")
     assert any("⏰" in line for line in out)
     chat.handle("/advance 6d")

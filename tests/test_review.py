@@ -79,7 +79,7 @@ def test_edit_then_approve_sends_the_moderators_text(core: Huitaine, msg: Messag
 def test_a_second_approval_while_sending_is_refused(core: Huitaine, msg: MessageFactory) -> None:
     case_id = open_case(core, msg)
     core.review.approve(MOD, case_id)
-    with pytest.raises(ReviewError, match="already has a reply sending"):
+    with pytest.raises(ReviewError, match="already has a reply being sent"):
         core.review.approve(MOD, case_id, text="another")
     assert len(core.review.outbox()) == 1
 
@@ -154,3 +154,17 @@ def test_dismiss_snooze_assign_resolve_are_logged(
 def test_unknown_case_is_a_clear_error(core: Huitaine) -> None:
     with pytest.raises(ReviewError, match="does not exist"):
         core.review.approve(MOD, 999)
+
+
+def test_refusals_are_explained_in_the_moderators_language(
+    core: Huitaine, msg: MessageFactory
+) -> None:
+    case_id = open_case(core, msg)
+    core.review.dismiss(MOD, case_id, DismissReason.SPAM)
+    with pytest.raises(ReviewError) as caught:
+        core.review.approve(MOD, case_id)
+    assert caught.value.explain("fr") == f"le cas n°{case_id} est écarté ; rien à faire"
+    assert caught.value.explain("en") == f"case {case_id} is dismissed; nothing to do"
+    with pytest.raises(NotAllowed) as refused:
+        core.review.approve(MEMBER_ACTOR, case_id)
+    assert "seuls les modérateurs" in refused.value.explain("fr")

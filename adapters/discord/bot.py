@@ -27,7 +27,7 @@ from bot.cards import CardRef
 from bot.config import Config, ConfigError
 from bot.models import Actor, Case, Message, Notice, NoticeKind, Outgoing, SendState
 from bot.report import build_report, render_text
-from bot.review import NotAllowed, ReviewError
+from bot.review import NotAllowed, Refusal, ReviewError
 from bot.runtime import PlatformSetupError, Runtime, SendFailed
 
 _LOGGER = logging.getLogger(__name__)
@@ -553,7 +553,7 @@ class DiscordAdapter:
         except NotAllowed:
             result = tr("not_staff", self.language)
         except ReviewError as exc:
-            result = tr("refused", self.language, reason=str(exc))
+            result = tr("refused", self.language, reason=exc.explain(self.language))
         except Exception:
             # Never leave the moderator on "thinking…"; the card shows what really happened.
             _LOGGER.exception("%s on case %d failed", custom_id.action, custom_id.case_id)
@@ -614,7 +614,7 @@ class DiscordAdapter:
             return tr("assigned", self.language, case=case_id)
         outgoing = await self.runtime.call(self.core.review.outgoing, custom_id.reply_id)
         if outgoing.case_id != case_id:
-            raise ReviewError(f"reply #{outgoing.id} does not belong to case {case_id}")
+            raise ReviewError(Refusal.NO_REPLY, reply=outgoing.id)
         if action is ids.Action.CONFIRM:
             await self.runtime.call(self.core.review.confirm_sent, actor, outgoing.id)
             await self.runtime.refresh(case_id)

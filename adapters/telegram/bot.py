@@ -366,7 +366,7 @@ class TelegramAdapter:
 
     async def _require_moderator(self, actor: Actor) -> None:
         if not await self.runtime.call(self.core.review.is_moderator, actor):
-            raise NotAllowed("only moderators can act on cases")
+            raise NotAllowed()
 
     def _learn(self, message: TgMessage) -> None:
         chat = message.chat
@@ -666,7 +666,7 @@ class TelegramAdapter:
             _LOGGER.warning("refused %r from user %s: not a moderator", query.data, user.id)
             await answer(tr("not_allowed", self.language), alert=True)
         except ReviewError as exc:
-            await answer(tr("not_done", self.language, why=str(exc)), alert=True)
+            await answer(tr("not_done", self.language, why=exc.explain(self.language)), alert=True)
         except Exception:
             _LOGGER.exception("button %r from user %s failed", query.data, user.id)
             await answer(tr("error", self.language), alert=True)

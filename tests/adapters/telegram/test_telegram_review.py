@@ -293,7 +293,7 @@ async def test_a_press_on_an_answered_case_says_why_nothing_happens(tg: Harness)
     card = await open_complaint(tg)
     await tg.press(CAMILLE, card["message_id"], "h1:send:1")
     query = await tg.press(CAMILLE, card["message_id"], "h1:send:1")  # an old client's tap
-    assert answers(tg, query)[0]["text"].startswith("Impossible : case 1 is answered")
+    assert answers(tg, query)[0]["text"].startswith("Impossible : le cas n°1 est répondu")
     assert len(group_replies(tg)) == 1
 
 
