@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+
+from bot.i18n import Catalog
 
 _TEXTS: dict[str, dict[str, str]] = {
     # The review card
@@ -128,11 +129,7 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def tr(key: str, language: str, **values: Any) -> str:
-    """The text `key` in `language` (English when missing), with `values` filled in."""
-    variants = _TEXTS[key]
-    text = variants.get(language, variants["en"])
-    return text.format(**values) if values else text
+tr = Catalog(_TEXTS)
 
 
 def timestamp(when: datetime, style: str = "R") -> str:

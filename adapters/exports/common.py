@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, BinaryIO
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,13 @@ class ImportStats:
         self.skipped[reason] += 1
         if len(self.examples) < 20:
             self.examples.append(f"{where}: {reason}")
+
+    def stop_at(self, path: Path, error: Exception) -> None:
+        """The file ends early (truncated) or turns invalid: keep what came before, say where."""
+        self.truncated = f"{path.name} after {self.read} records ({error})"
+        _LOGGER.warning(
+            "%s: unreadable after record %d; imported what came before", path, self.read
+        )
 
     def summary(self) -> str:
         """One paragraph for the end of an import."""

@@ -138,11 +138,7 @@ def read_telegram_export(
                     builder = ijson.ObjectBuilder()
                     builder.event(event, value)
                     depth = 1
-        except ijson.IncompleteJSONError as exc:
-            stats.truncated = f"{path.name} after {stats.read} records ({exc})"
-            _LOGGER.warning("%s is truncated; imported what came before", path.name)
         except ijson.JSONError as exc:
-            stats.truncated = f"{path.name}: invalid JSON after {stats.read} records ({exc})"
-            _LOGGER.warning("%s is not valid JSON past record %d", path.name, stats.read)
+            stats.stop_at(path, exc)
         if bar:
             bar.done(stats.kept)
