@@ -116,6 +116,11 @@ class Store:
         # NORMAL is durable across process crashes in WAL mode; only a power cut may lose the
         # last transactions, and those never include a send (see the outbox protocol).
         conn.execute("PRAGMA synchronous=NORMAL")
+        # Checkpoints are where WAL mode syncs to disk; every 1,000 pages (the default) they
+        # cost about a third of ingestion time. 10,000 pages (~40 MB of WAL) keeps durability
+        # as it is and the file bounded, with the WAL trimmed back after each checkpoint.
+        conn.execute("PRAGMA wal_autocheckpoint=10000")
+        conn.execute("PRAGMA journal_size_limit=67108864")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=5000")
         self._migrate()
