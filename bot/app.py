@@ -24,10 +24,10 @@ from bot.suggest import Suggester, load_templates
 _LOGGER = logging.getLogger(__name__)
 
 
-def build_detector(config: Config) -> Detector:
-    """The detector named in the configuration."""
+def build_detector(config: Config, *, identify_all: bool = False) -> Detector:
+    """The detector named in the configuration (languages only where a case may open)."""
     language = LanguageIdentifier(config.community.languages, default=config.community.language)
-    return RuleDetector(language)
+    return RuleDetector(language, identify_all=identify_all)
 
 
 class Huitaine:

@@ -256,7 +256,7 @@ def _detect_records(lines: IO[str]) -> Iterator[tuple[Any, str | None, str | Non
 
 def cmd_detect(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     """Stream detections for JSONL on stdin; memory does not grow with the input."""
-    detector = build_detector(config)
+    detector = build_detector(config, identify_all=True)  # every line reports its "lang"
     threshold = config.detection.threshold
     # Unreadable lines wait in the batch too, so the output keeps the input's order.
     batch: list[tuple[Any, str | None, str | None]] = []

@@ -232,6 +232,8 @@ class Store:
 
 def dumps(values: Any) -> str:
     """Serialise a small JSON value for a TEXT column."""
+    if not values and isinstance(values, list | tuple):
+        return "[]"  # the common case on the hot path (no mentions, no reasons)
     return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -219,3 +219,10 @@ def test_reasons_are_short_and_readable(detector: RuleDetector) -> None:
     assert any("est-ce que" in reason for reason in result.reasons)
     assert any("rembours" in reason for reason in result.reasons)
     assert all(len(reason) < 60 for reason in result.reasons)
+
+
+def test_chit_chat_skips_language_identification_when_asked() -> None:
+    lazy = RuleDetector(identify_all=False)
+    assert lazy.detect("bonjour tout le monde").language == "und"
+    assert lazy.detect("ma commande n'est jamais arrivée").language == "fr"
+    assert RuleDetector().detect("bonjour tout le monde").language == "fr"
