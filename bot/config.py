@@ -59,12 +59,22 @@ class CommunityConfig:
         return ZoneInfo(self.timezone)
 
 
+DETECTORS = ("auto", "model", "rules")
+
+
 @dataclass(frozen=True, slots=True)
 class DetectionConfig:
-    """Which detector runs and from which score a message opens a case."""
+    """Which detector runs, from which score a message opens a case, and the model's settings."""
 
-    detector: str = "rules"
+    detector: str = "auto"
     threshold: float = 0.5
+    model: str = ""  # "" = the bundled multilingual-e5-small; else a local folder or a hub id
+    prefix: str = ""  # "" = "query: " for e5 models, nothing otherwise
+    layers: int = 0  # 0 = 8 for the bundled model, all layers for others
+    quantize: bool = True
+    max_tokens: int = 128
+    batch_size: int = 32
+    threads: int = 0  # 0 = torch's default
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,9 +238,14 @@ def _community(raw: dict[str, Any]) -> CommunityConfig:
 
 def _detection(raw: dict[str, Any]) -> DetectionConfig:
     s = _section(raw, "detection", DetectionConfig)
-    detector = _expect(s.get("detector", "rules"), str, "detection.detector", '"rules"')
-    if detector not in {"rules"}:
-        raise ConfigError("detection.detector", f"unknown detector {detector!r}", 'use "rules"')
+    d = DetectionConfig()
+    detector = _expect(s.get("detector", d.detector), str, "detection.detector", '"auto"')
+    if detector not in DETECTORS:
+        raise ConfigError(
+            "detection.detector",
+            f"unknown detector {detector!r}",
+            f"use one of {', '.join(DETECTORS)}",
+        )
     threshold = float(
         _expect(s.get("threshold", 0.5), (int, float), "detection.threshold", "a number like 0.5")
     )
@@ -238,7 +253,28 @@ def _detection(raw: dict[str, Any]) -> DetectionConfig:
         raise ConfigError(
             "detection.threshold", f"{threshold} is outside (0, 1)", "use a value like 0.5"
         )
-    return DetectionConfig(detector=detector, threshold=threshold)
+
+    def whole(key: str, default: int, low: int, high: int) -> int:
+        value = _expect(
+            s.get(key, default), int, f"detection.{key}", f"a whole number like {default}"
+        )
+        if not low <= value <= high:
+            raise ConfigError(
+                f"detection.{key}", f"{value} is outside {low}..{high}", f"use {low} to {high}"
+            )
+        return int(value)
+
+    return DetectionConfig(
+        detector=detector,
+        threshold=threshold,
+        model=_expect(s.get("model", ""), str, "detection.model", '"" or a model folder'),
+        prefix=_expect(s.get("prefix", ""), str, "detection.prefix", '"query: "'),
+        layers=whole("layers", 0, 0, 48),
+        quantize=_expect(s.get("quantize", True), bool, "detection.quantize", "true or false"),
+        max_tokens=whole("max_tokens", 128, 8, 512),
+        batch_size=whole("batch_size", 32, 1, 1024),
+        threads=whole("threads", 0, 0, 64),
+    )
 
 
 def _deadlines(raw: dict[str, Any]) -> DeadlineConfig:

@@ -58,7 +58,10 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def config() -> Config:
-    return parse_config({"community": {"name": "Atelier", "language": "fr"}})
+    # The rule detector, whatever is installed: the model has its own marked tests.
+    return parse_config(
+        {"community": {"name": "Atelier", "language": "fr"}, "detection": {"detector": "rules"}}
+    )
 
 
 @pytest.fixture

