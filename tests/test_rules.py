@@ -226,3 +226,17 @@ def test_chit_chat_skips_language_identification_when_asked() -> None:
     assert lazy.detect("bonjour tout le monde").language == "und"
     assert lazy.detect("ma commande n'est jamais arrivée").language == "fr"
     assert RuleDetector().detect("bonjour tout le monde").language == "fr"
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("refund arrived, thanks team", False),
+        ("merci, remboursement bien reçu", False),
+        ("thanks but my refund still hasn't arrived", True),
+        ("merci mais toujours pas reçu ma commande", True),
+        ("thanks for nothing, worst support ever", True),
+    ],
+)
+def test_a_settled_matter_with_thanks_is_not_a_complaint(text: str, complaint: bool) -> None:
+    assert (RuleDetector().detect(text).complaint >= 0.5) is complaint

@@ -1004,6 +1004,18 @@ class _Evidence:
         return [(max(found), reason) for reason, found in self.weights.items()]
 
 
+# "refund arrived, thanks team": a complaint word in a message that says the matter is settled
+# and thanks someone is a resolution, not a complaint; a negation keeps it a complaint.
+_GRATITUDE = re.compile(r"\b(?:thanks?|thank you|thx|ty|merci|cool|great|parfait|super|nickel)\b")
+_SETTLED = re.compile(
+    r"\b(?:arrived|received|got it|works now|working now|fixed|resolved|sorted|solved|refunded"
+    r"|bien recu|recu|arrive|arrivee|regle|resolu|rembourse|ca marche|ca fonctionne)\b"
+)
+_STILL_WRONG = re.compile(
+    r"\b(?:not|never|still|no|n't|dont|doesnt|didnt|pas|jamais|toujours|rien|aucun|toujours pas)\b"
+)
+SETTLED_FACTOR = 0.3
+
 # Below this score a text will not open a case, so its language is not worth identifying.
 IDENTIFY_FROM = 0.2
 UNDETERMINED = "und"
@@ -1045,6 +1057,13 @@ class RuleDetector:
         if question_score and len(folded) <= NOISE_MAX_CHARS and _NOISE.fullmatch(folded):
             question_score = 0.0
         complaint_score = complaint.score()
+        if (
+            complaint_score
+            and _GRATITUDE.search(folded)
+            and _SETTLED.search(folded)
+            and not _STILL_WRONG.search(folded)
+        ):
+            complaint_score *= SETTLED_FACTOR
         reasons: list[tuple[float, str]] = []
         if question_score:
             reasons.extend(question.reasons())
