@@ -22,7 +22,7 @@ from bot.models import Case
 from bot.replay import ReplaySummary, replay
 from bot.report import Report, build_report, render_text
 from bot.runtime import PlatformSetupError
-from bot.suggest import TemplateError
+from bot.suggest import TemplateError, sign
 
 _LOGGER = logging.getLogger(__name__)
 DETECT_BATCH = 64
@@ -124,7 +124,8 @@ def cmd_demo(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
                     file=out,
                 )
                 if case.suggestions:
-                    draft = case.suggestions[0].text.replace("\n", "\n   │ ")
+                    signed = sign(case.suggestions[0].text, "(moderator)")
+                    draft = signed.replace("\n", "\n   │ ")
                     print(
                         f"   suggested reply ({case.suggestions[0].source}):\n   │ {draft}",
                         file=out,
