@@ -81,10 +81,11 @@ class Result:
         return f"| {self.mode} | {self.events:,} | {self.events / self.seconds:,.0f} | {timing} |"
 
 
-def config() -> Config:
+def config(detector: str = "rules") -> Config:
     return parse_config(
         {
             "community": {"name": "Bench", "language": "en"},
+            "detection": {"detector": detector},
             "discord": {"review_channel": REVIEW, "guild_ids": [GUILD], "sync_commands": False},
         }
     )
@@ -105,14 +106,14 @@ class Handled:
 
 
 async def run_mode(
-    mode: str, events: int, rate: float | None, database: Path, *, seed: int
+    mode: str, events: int, rate: float | None, database: Path, *, seed: int, detector: str
 ) -> Result:
     clock = ManualClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
     fake = FakeDiscord(clock.now)
     base = await fake.start()
     handled = Handled()
     with dpy_seams.pointed_at(base):
-        runtime = Runtime(Huitaine(config(), clock=clock, database=database))
+        runtime = Runtime(Huitaine(config(detector), clock=clock, database=database))
         adapter = build(runtime.core.config, runtime, guild_ready_timeout=0.05)
         original = adapter.on_message
 
@@ -179,10 +180,18 @@ def convert_only(events: int) -> Result:
 async def main_async(args: argparse.Namespace) -> list[Result]:
     results = [convert_only(args.events)]
     with tempfile.TemporaryDirectory() as tmp:
-        results.append(await run_mode("burst", args.events, None, Path(tmp) / "burst.db", seed=1))
+        burst = Path(tmp) / "burst.db"
+        results.append(
+            await run_mode("burst", args.events, None, burst, seed=1, detector=args.detector)
+        )
         results.append(
             await run_mode(
-                f"paced {args.rate:g}/s", args.paced_events, args.rate, Path(tmp) / "p.db", seed=2
+                f"paced {args.rate:g}/s",
+                args.paced_events,
+                args.rate,
+                Path(tmp) / "p.db",
+                seed=2,
+                detector=args.detector,
             )
         )
     return results
@@ -191,6 +200,7 @@ async def main_async(args: argparse.Namespace) -> list[Result]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--detector", choices=["rules", "model"], default="rules")
     parser.add_argument("--paced-events", type=int, default=2_000)
     parser.add_argument("--rate", type=float, default=200.0, help="events/s in paced mode")
     args = parser.parse_args()

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.app import Huitaine
 from bot.cli import example_path
 from bot.clock import ManualClock, parse_timestamp
-from bot.config import Config
+from bot.config import parse_config
 from bot.replay import replay
 
 
@@ -63,6 +63,7 @@ def timed(lines: Iterator[bytes], latencies: list[float]) -> Iterator[bytes]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--detector", choices=["rules", "model"], default="rules")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -71,7 +72,11 @@ def main() -> None:
             for line in scaled_lines(args.messages):
                 handle.write(line + b"\n")
         clock = ManualClock(datetime(2000, 1, 1, tzinfo=UTC))
-        core = Huitaine(Config(), clock=clock, database=Path(tmp) / "bench.db")
+        core = Huitaine(
+            parse_config({"detection": {"detector": args.detector}}),
+            clock=clock,
+            database=Path(tmp) / "bench.db",
+        )
         # Warm the detector's lazily loaded language models outside the measurement.
         core.detector.detect_batch(["warm up", "on chauffe"])
 

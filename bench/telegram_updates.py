@@ -112,7 +112,7 @@ def quantile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
-async def run(total: int, paced: int) -> None:
+async def run(total: int, paced: int, detector: str) -> None:
     fake = FakeBotApi()
     for chat in (GROUP, FORUM, MOD):
         fake.add_chat(chat)
@@ -123,6 +123,7 @@ async def run(total: int, paced: int) -> None:
     config = parse_config(
         {
             "community": {"name": "L'Atelier", "language": "fr", "timezone": "Europe/Paris"},
+            "detection": {"detector": detector},
             "telegram": {
                 "token_env": TOKEN_ENV,
                 "moderators_chat": MOD["id"],
@@ -184,10 +185,11 @@ async def run(total: int, paced: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--updates", type=int, default=10_000)
+    parser.add_argument("--detector", choices=["rules", "model"], default="rules")
     parser.add_argument("--paced", type=int, default=1_000)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(run(args.updates, args.paced))
+    asyncio.run(run(args.updates, args.paced, args.detector))
 
 
 if __name__ == "__main__":
