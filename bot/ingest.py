@@ -77,12 +77,29 @@ class Ingestor:
 
     def ingest(self, message: Message) -> IngestResult:
         """Store `message` once and act on it; delivering it again changes nothing."""
-        message = _with_text(message, clean_text(message.text))
-        # Committed before detection: if detection fails or the process dies, the message is
-        # still here and `process_pending` picks it up. One statement: its own transaction.
-        if not self.store.insert_new("messages", _message_row(message, self.is_staff(message))):
+        stored = self.store_new(message)
+        if stored is None:
             return IngestResult(Outcome.DUPLICATE)
-        return self._process(message)
+        return self.process(stored)
+
+    def store_new(self, message: Message) -> Message | None:
+        """Store a message (cleaned) unless it is known; None for a duplicate.
+
+        Committed before detection: if detection fails or the process dies, the message is
+        still here and `process_pending` picks it up. One statement: its own transaction.
+        """
+        message = _with_text(message, clean_text(message.text))
+        if not self.store.insert_new("messages", _message_row(message, self.is_staff(message))):
+            return None
+        return message
+
+    def needs_detection(self, message: Message) -> bool:
+        """Only members' messages are scored; staff and bots never open cases."""
+        return not (message.author.is_bot or self.is_staff(message))
+
+    def process(self, message: Message, detection: Detection | None = None) -> IngestResult:
+        """Act on a stored message; `detection` saves scoring it again when it is known."""
+        return self._process(message, detection)
 
     def store_many(self, messages: Iterable[Message], *, batch: int = 5000) -> int:
         """Store a history in bulk, unprocessed, skipping known messages; return how many new.
@@ -117,7 +134,7 @@ class Ingestor:
                 self._process(_message_from_row(row))
             done += len(rows)
 
-    def _process(self, message: Message) -> IngestResult:
+    def _process(self, message: Message, detection: Detection | None = None) -> IngestResult:
         staff = self.is_staff(message)
         if message.author.is_bot:
             self._mark_processed(message, None)
@@ -131,7 +148,8 @@ class Ingestor:
                 ]
                 self._mark_processed(message, None)
             return IngestResult(Outcome.ANSWERED if answered else Outcome.STORED, tuple(answered))
-        detection = self._detect(message.text)
+        if detection is None:
+            detection = self._detect(message.text)
         with self.store.transaction():
             self._mark_processed(message, detection)
             window_start = message.created_at - self.config.cases.join_window

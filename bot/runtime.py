@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from bot.app import Huitaine
 from bot.ingest import IngestResult, Outcome
-from bot.models import Actor, Case, Message, Notice, Outgoing
+from bot.models import Actor, Case, Detection, Message, Notice, Outgoing
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,6 +60,7 @@ class Runtime:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huitaine-core")
         self._platforms: dict[str, Platform] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._order = _Turnstile()
 
     def register(self, platform: Platform) -> None:
         """Route outbound actions for `platform.name` to this adapter."""
@@ -70,22 +72,51 @@ class Runtime:
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     async def ingest(self, message: Message) -> IngestResult:
-        """Ingest a message and show the cases it opened or changed to the moderators."""
-        result = await self.call(self.core.ingest, message)
+        """Ingest a message and show the cases it opened or changed to the moderators.
+
+        Messages are stored and then processed in the order they arrived, but the detection
+        in between runs concurrently: several messages in flight share the model's batches,
+        and a staff reply is never processed before the question it answers.
+        """
+        ticket = self._order.take()
+        try:
+            stored = await self.call(self.core.ingestor.store_new, message)
+            detection = await self._detect(stored) if stored is not None else None
+        except BaseException:
+            await self._order.abandon(ticket)
+            raise
+        async with self._order.turn(ticket):
+            if stored is None:
+                result = IngestResult(Outcome.DUPLICATE)
+            else:
+                result = await self.call(self.core.ingestor.process, stored, detection)
         await self._show(result)
         return result
 
+    async def _detect(self, message: Message) -> Detection | None:
+        detect_async = getattr(self.core.detector, "detect_async", None)
+        if detect_async is None or not self.core.ingestor.needs_detection(message):
+            return None  # processing scores it (cheap rules) or needs no score at all
+        try:
+            detections: list[Detection] = await detect_async([message.text])
+        except Exception:
+            _LOGGER.exception("batched detection failed; scoring message %s inline", message.key)
+            return None
+        return detections[0]
+
     async def edit(self, message: Message) -> IngestResult:
-        """Apply an edit."""
-        result = await self.call(self.core.edit, message)
+        """Apply an edit, in arrival order with the messages."""
+        async with self._order.turn(self._order.take()):
+            result = await self.call(self.core.edit, message)
         await self._show(result)
         return result
 
     async def delete(
         self, platform: str, community: str, channel: str, message_id: str
     ) -> IngestResult:
-        """Apply a deletion."""
-        result = await self.call(self.core.delete, platform, community, channel, message_id)
+        """Apply a deletion, in arrival order with the messages."""
+        async with self._order.turn(self._order.take()):
+            result = await self.call(self.core.delete, platform, community, channel, message_id)
         await self._show(result)
         return result
 
@@ -196,3 +227,51 @@ class Runtime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.call(self.core.close)
         self._executor.shutdown(wait=True)
+
+
+class _Turnstile:
+    """Lets coroutines through one at a time in the order they took their tickets.
+
+    A ticket whose holder failed or was cancelled before its turn is skipped, so one failure
+    never stalls the messages behind it.
+    """
+
+    def __init__(self) -> None:
+        self._next = 0
+        self._serving = 0
+        self._abandoned: set[int] = set()
+        self._changed = asyncio.Condition()
+
+    def take(self) -> int:
+        """A ticket: the position in line."""
+        ticket, self._next = self._next, self._next + 1
+        return ticket
+
+    async def abandon(self, ticket: int) -> None:
+        """Give up a ticket before its turn."""
+        async with self._changed:
+            self._abandoned.add(ticket)
+            self._skip_abandoned()
+
+    def _skip_abandoned(self) -> None:
+        # Called with the condition held.
+        while self._serving in self._abandoned:
+            self._abandoned.discard(self._serving)
+            self._serving += 1
+        self._changed.notify_all()
+
+    @contextlib.asynccontextmanager
+    async def turn(self, ticket: int) -> AsyncIterator[None]:
+        """Wait for `ticket`'s turn, run the block, then let the next one through."""
+        try:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self._serving == ticket)
+        except BaseException:
+            await self.abandon(ticket)
+            raise
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._serving += 1
+                self._skip_abandoned()

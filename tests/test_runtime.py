@@ -142,3 +142,63 @@ async def test_weekly_digest_is_posted_once_at_the_configured_hour(
     assert len(platform.digests) == 1
     assert "Alice" in platform.digests[0]
     assert "#1" in platform.digests[0]
+
+
+class SlowDetector:
+    """A test double of a batched detector: answers only when the test says so."""
+
+    name = "slow"
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.release = asyncio.Event()
+        self.calls = 0
+
+    def detect_batch(self, texts: list[str]) -> list[object]:
+        return self.inner.detect_batch(texts)  # type: ignore[attr-defined, no-any-return]
+
+    async def detect_async(self, texts: list[str]) -> list[object]:
+        self.calls += 1
+        await self.release.wait()
+        return self.detect_batch(texts)
+
+
+async def test_a_staff_reply_waits_for_the_question_it_answers(
+    runtime: Runtime, core: Huitaine, msg: MessageFactory
+) -> None:
+    slow = SlowDetector(core.detector)
+    core.detector = slow  # type: ignore[assignment]
+    question = asyncio.create_task(runtime.ingest(msg("how do I reset my password?", id="q")))
+    await asyncio.sleep(0)
+    answer = asyncio.create_task(
+        runtime.ingest(
+            msg(
+                "Settings > Security",
+                staff=True,
+                author="s",
+                name="Sam",
+                reply_to="q",
+                after=timedelta(minutes=5),
+            )
+        )
+    )
+    for _ in range(20):  # let both reach their turn; the reply must not overtake
+        await asyncio.sleep(0)
+    assert not answer.done()
+    slow.release.set()
+    opened, answered = await asyncio.gather(question, answer)
+    assert answered.case_ids == opened.case_ids
+    assert core.cases.get(opened.case_ids[0]).state is CaseState.ANSWERED
+    assert slow.calls == 1  # staff messages are not scored
+
+
+async def test_a_failing_message_does_not_stall_the_ones_behind_it(
+    runtime: Runtime, msg: MessageFactory
+) -> None:
+    class Broken:
+        key = "broken"
+
+    with pytest.raises(AttributeError):
+        await runtime.ingest(Broken())  # type: ignore[arg-type]
+    result = await asyncio.wait_for(runtime.ingest(msg("where is my parcel? still nothing")), 5)
+    assert result.case_ids
