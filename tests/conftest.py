@@ -51,6 +51,13 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
 
 
+@pytest.fixture(autouse=True)
+def _rules_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`detector = "auto"` means rules in tests, whatever is installed: tests of the model ask
+    for it by name (tests/model), and every other test stays fast and deterministic."""
+    monkeypatch.setattr("bot.app.model_installed", lambda: False)
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)

@@ -99,3 +99,16 @@ def test_example_platform_sections_pass_the_adapters_checks() -> None:
     config = load_config(ROOT / "config.example.toml")
     assert telegram_settings(config.telegram.options).moderators_chat == -1009876543210
     assert discord_settings(config).review_channel == "123456789012345678"
+
+
+def test_auto_detector_takes_the_model_only_when_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.app import build_detector
+
+    config = parse_config({})
+    assert config.detection.detector == "auto"
+    assert build_detector(config).name == "rules"  # tests report the model as not installed
+    monkeypatch.setattr("bot.detect.train.detector_from_config", lambda c, kind: kind)
+    monkeypatch.setattr("bot.app.model_installed", lambda: True)
+    assert build_detector(config) == "model"
