@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -157,6 +158,20 @@ class PlatformConfig:
     def configured(self) -> bool:
         """True when the file has a section for this platform beyond the token name."""
         return bool(self.options)
+
+    def token(self, platform: str, where: str) -> str:
+        """The bot token from the environment; ConfigError naming the variable if it is unset.
+
+        `where` tells the user where the token comes from (BotFather, the Developer Portal).
+        """
+        value = os.environ.get(self.token_env, "").strip()
+        if not value:
+            raise ConfigError(
+                f"{platform}.token_env",
+                f"the environment variable {self.token_env} is empty or not set",
+                f"export {self.token_env}=<{where}>",
+            )
+        return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 from datetime import datetime
 from typing import Any
@@ -24,7 +23,7 @@ from adapters.discord.sdk import app_commands, discord
 from adapters.discord.settings import MANAGE_MESSAGES_ROLE, DiscordSettings, parse_settings
 from adapters.discord.texts import timestamp, tr
 from bot.cards import CardRef
-from bot.config import Config, ConfigError
+from bot.config import Config
 from bot.models import Actor, Case, Message, Notice, NoticeKind, Outgoing, SendState
 from bot.report import build_report, render_text
 from bot.review import NotAllowed, Refusal, ReviewError
@@ -242,15 +241,9 @@ class DiscordAdapter:
     # ------------------------------------------------------------------ opsdroid's verbs
 
     def _token(self) -> str:
-        env = self.config.discord.token_env
-        token = os.environ.get(env, "").strip()
-        if not token:
-            raise ConfigError(
-                "discord.token_env",
-                f"the environment variable {env} is not set",
-                f"export {env}=<the bot token from the Developer Portal → Bot → Reset Token>",
-            )
-        return token
+        return self.config.discord.token(
+            "discord", "the bot token from the Developer Portal → Bot → Reset Token"
+        )
 
     async def connect(self) -> None:
         """Log in (REST), check the privileged intent, register commands; no gateway yet."""

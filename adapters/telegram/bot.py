@@ -912,14 +912,7 @@ class TelegramAdapter:
 def build(config: Config, runtime: Runtime) -> TelegramAdapter:
     """The Telegram adapter for `config`, registered with `runtime`; ConfigError if wrong."""
     settings = parse_settings(config.telegram.options)
-    env = config.telegram.token_env
-    token = os.environ.get(env, "").strip()
-    if not token:
-        raise ConfigError(
-            "telegram.token_env",
-            f"the environment variable {env} is empty or not set",
-            f"export {env}=<the token BotFather gave you>",
-        )
+    token = config.telegram.token("telegram", "the token BotFather gave you")
     if settings.mode == "webhook":
         if importlib.util.find_spec("tornado") is None:
             raise ConfigError(
