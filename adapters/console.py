@@ -16,7 +16,7 @@ from bot.app import Huitaine
 from bot.clock import ManualClock
 from bot.config import Config, ConfigError, parse_duration
 from bot.i18n import format_time, t
-from bot.models import Actor, Author, DismissReason, Message, Outgoing
+from bot.models import Actor, Author, DismissReason, Kind, Message, Outgoing
 from bot.report import build_report, render_text
 from bot.review import ReviewError
 
@@ -33,6 +33,7 @@ HELP = {
 As the moderator:   /cases · /case N · /approve N [choice] · /edit N new text
                     /dismiss N [not_a_request|spam|duplicate|handled_elsewhere|other]
                     /snooze N [4h] · /mine N · /resolve N · /report
+                    /open MESSAGE-ID question|complaint  (a request the detector missed)
 Staff messages:     /staff sam: @alice it's on its way  (a staff reply answers a case)
                     /reply N sam: text   (staff replies to case N's message, by hand)
 Time:               /advance 2h | 1d    (reminders and escalations fire as time passes)
@@ -43,6 +44,7 @@ Identity:           /as NAME [moderator]  (act as someone else; only moderators 
 Comme modérateur :  /cases · /case N · /approve N [choix] · /edit N nouveau texte
                     /dismiss N [not_a_request|spam|duplicate|handled_elsewhere|other]
                     /snooze N [4h] · /mine N · /resolve N · /report
+                    /open ID-MESSAGE question|complaint  (une demande non détectée)
 Messages d'équipe : /staff sam: @alice c'est en route  (une réponse de l'équipe répond au cas)
                     /reply N sam: texte  (l'équipe répond au message du cas N, à la main)
 Temps :             /advance 2h | 1d  (les rappels et escalades se déclenchent)
@@ -204,6 +206,19 @@ class ConsoleSession:
         case = self.core.review.snooze(self.actor, self._case_id(rest), duration)
         until = format_time(case.snoozed_until or self.clock.now(), self.tz)
         self.write(f"  case #{case.id} snoozed until {until}")
+
+    def _cmd_open(self, rest: str) -> None:
+        parts = rest.split()
+        if len(parts) != 2 or parts[1] not in ("question", "complaint"):
+            raise ValueError("write /open MESSAGE-ID question|complaint (ids: c1, c2, …)")
+        key = f"{PLATFORM}:{COMMUNITY}:{self.channel}:{parts[0]}"
+        row = self.core.store.row(
+            "SELECT key FROM messages WHERE platform = ? AND id = ?", (PLATFORM, parts[0])
+        )
+        case = self.core.review.open_by_hand(
+            self.actor, row["key"] if row else key, Kind(parts[1]), suggester=self.core.suggester
+        )
+        self.write(f"  → case #{case.id} opened by hand: {t(case.kind.value, self._ui())}")
 
     def _cmd_mine(self, rest: str) -> None:
         case = self.core.review.assign(self.actor, self._case_id(rest))

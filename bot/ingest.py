@@ -131,7 +131,7 @@ class Ingestor:
             if not rows:
                 return done
             for row in rows:
-                self._process(_message_from_row(row))
+                self._process(message_from_row(row))
             done += len(rows)
 
     def _process(self, message: Message, detection: Detection | None = None) -> IngestResult:
@@ -179,7 +179,7 @@ class Ingestor:
                 message.key,
                 {"text": message.text, "edited_at": to_db(edited_at)},
             )
-        stored = _message_from_row({**row, "text": message.text})
+        stored = message_from_row({**row, "text": message.text})
         if row["author_staff"] or stored.author.is_bot:
             return IngestResult(Outcome.UPDATED)
         detection = self._detect(message.text)
@@ -279,7 +279,8 @@ def _message_row(message: Message, staff: bool) -> dict[str, object]:
     }
 
 
-def _message_from_row(row: dict[str, object]) -> Message:
+def message_from_row(row: dict[str, object]) -> Message:
+    """Rebuild a stored message."""
     return Message(
         platform=str(row["platform"]),
         community=str(row["community"]),

@@ -42,6 +42,7 @@ class Action(enum.StrEnum):
     RESOLVE = "resolve"
     CONFIRM_SENT = "confirm_sent"
     RETRY_SEND = "retry_send"
+    OPEN = "open"  # a moderator opened a case the detector missed
 
 
 class DismissReason(enum.StrEnum):

@@ -11,9 +11,20 @@ from bot.cases import CaseBook
 from bot.clock import Clock, from_db, to_db
 from bot.config import Config
 from bot.i18n import Catalog, t
-from bot.models import Action, Actor, Case, CaseState, DismissReason, Outgoing, SendState
+from bot.ingest import message_from_row
+from bot.models import (
+    Action,
+    Actor,
+    Case,
+    CaseState,
+    Detection,
+    DismissReason,
+    Kind,
+    Outgoing,
+    SendState,
+)
 from bot.storage import Store
-from bot.suggest import sign
+from bot.suggest import Suggester, sign
 
 _LOGGER = logging.getLogger(__name__)
 MAX_REPLY_CHARS = 20_000
@@ -32,6 +43,8 @@ class Refusal(enum.StrEnum):
     REPLY_STATE = "reply_state"
     NO_REPLY = "no_reply"
     NOT_ANSWERED = "not_answered"
+    NO_MESSAGE = "no_message"
+    ALREADY_A_CASE = "already_a_case"
 
 
 _REFUSALS = Catalog(
@@ -65,6 +78,14 @@ _REFUSALS = Catalog(
         "no_reply": {
             "en": "reply #{reply} does not exist",
             "fr": "la réponse n°{reply} n'existe pas",
+        },
+        "no_message": {
+            "en": "message {message} is not known",
+            "fr": "le message {message} est inconnu",
+        },
+        "already_a_case": {
+            "en": "that message is already in case {case}",
+            "fr": "ce message est déjà dans le cas n°{case}",
         },
         "not_answered": {
             "en": "case {case} is {state}; answer it first",
@@ -338,6 +359,44 @@ class Review:
                 raise ReviewError(Refusal.NOT_ANSWERED, case=case_id, state=case.state.value)
             self._log(case_id, Action.RESOLVE, actor)
             self.cases.set_state(case_id, CaseState.RESOLVED, self.clock.now())
+        return self.cases.get(case_id)
+
+    def open_by_hand(
+        self, actor: Actor, message_key: str, kind: Kind, *, suggester: Suggester
+    ) -> Case:
+        """Open a case for a stored message the detector missed (a lesson for training)."""
+        if not self.is_moderator(actor):
+            raise NotAllowed()
+        with self.store.transaction():
+            row = self.store.row("SELECT * FROM messages WHERE key = ?", (message_key,))
+            if row is None:
+                raise ReviewError(Refusal.NO_MESSAGE, message=message_key.rsplit(":", 1)[-1])
+            if row["case_id"] is not None:
+                raise ReviewError(Refusal.ALREADY_A_CASE, case=row["case_id"])
+            message = message_from_row(row)
+            language = (
+                row["language"]
+                if row["language"] not in (None, "und")
+                else (self.config.community.language)
+            )
+            detection = Detection(
+                question=float(row["question"] or 0.0),
+                complaint=float(row["complaint"] or 0.0),
+                language=language,
+                reasons=("opened by a moderator",),
+            )
+            case_id = self.cases.open(message, detection, kind)
+            self.cases.save_suggestions(
+                case_id,
+                suggester.suggest(
+                    text=message.text,
+                    kind=kind,
+                    language=language,
+                    member=message.author.name,
+                    community=self.config.community.name,
+                ),
+            )
+            self._log(case_id, Action.OPEN, actor, text=kind.value)
         return self.cases.get(case_id)
 
     def outgoing(self, outgoing_id: int) -> Outgoing:

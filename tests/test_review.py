@@ -8,7 +8,7 @@ import pytest
 from bot.app import Huitaine
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.models import Action, Actor, CaseState, DismissReason, SendState
+from bot.models import Action, Actor, CaseState, DismissReason, Kind, SendState
 from bot.review import NotAllowed, ReviewError
 from tests.conftest import MEMBER_ACTOR, MOD, START, MessageFactory
 
@@ -168,3 +168,21 @@ def test_refusals_are_explained_in_the_moderators_language(
     with pytest.raises(NotAllowed) as refused:
         core.review.approve(MEMBER_ACTOR, case_id)
     assert "seuls les modérateurs" in refused.value.explain("fr")
+
+
+def test_a_moderator_opens_by_hand_a_case_the_detector_missed(
+    core: Huitaine, msg: MessageFactory
+) -> None:
+    core.ingest(msg("bon ben voilà, encore un week-end sans le colis", id="missed"))
+    assert core.cases.list() == []
+    key = "discord:guild-1:general:missed"
+    with pytest.raises(NotAllowed):
+        core.review.open_by_hand(MEMBER_ACTOR, key, Kind.COMPLAINT, suggester=core.suggester)
+    case = core.review.open_by_hand(MOD, key, Kind.COMPLAINT, suggester=core.suggester)
+    assert case.kind is Kind.COMPLAINT
+    assert case.message_ids == ("missed",)
+    assert case.suggestions  # a draft is ready like for any case
+    assert case.opened_at == START  # the member has waited since they wrote
+    assert core.review.audit_log(case.id)[0]["action"] == "open"
+    with pytest.raises(ReviewError, match="already in case"):
+        core.review.open_by_hand(MOD, key, Kind.QUESTION, suggester=core.suggester)
