@@ -186,3 +186,18 @@ def test_a_moderator_opens_by_hand_a_case_the_detector_missed(
     assert core.review.audit_log(case.id)[0]["action"] == "open"
     with pytest.raises(ReviewError, match="already in case"):
         core.review.open_by_hand(MOD, key, Kind.QUESTION, suggester=core.suggester)
+
+
+def test_cases_opened_by_hand_become_training_examples(
+    core: Huitaine, msg: MessageFactory, db_path: Path
+) -> None:
+    from bot.detect.train import decisions_examples
+
+    core.ingest(msg("bon ben voilà, encore un week-end sans le colis", id="missed"))
+    core.review.open_by_hand(
+        MOD, "discord:guild-1:general:missed", Kind.COMPLAINT, suggester=core.suggester
+    )
+    examples = decisions_examples(str(db_path))
+    assert [(e.text, e.complaint) for e in examples] == [
+        ("bon ben voilà, encore un week-end sans le colis", 1)
+    ]

@@ -103,7 +103,7 @@ def decisions_examples(database: str, community: str | None = None) -> list[Exam
                 (SELECT d.reason FROM decisions d WHERE d.case_id = c.id
                  AND d.action = 'dismiss' ORDER BY d.id DESC LIMIT 1) AS reason,
                 EXISTS (SELECT 1 FROM decisions d WHERE d.case_id = c.id
-                 AND d.action IN ('approve', 'edit')) AS approved
+                 AND d.action IN ('approve', 'edit', 'open')) AS approved
             FROM cases c
             WHERE (? IS NULL OR c.community = ?)
             ORDER BY c.id
@@ -121,7 +121,8 @@ def decisions_examples(database: str, community: str | None = None) -> list[Exam
             if row["reason"] in _NOT_A_REQUEST:
                 examples.append(Example(text, 0, 0))
         elif row["approved"] or row["state"] in _DECIDED_YES:
-            # A "yes" for the kind that opened the case; the other task stays unknown.
+            # A "yes" for the kind that opened the case (a case a moderator opened by hand is
+            # a "yes" the detector missed); the other task stays unknown.
             examples.append(
                 Example(
                     text,
