@@ -11,6 +11,7 @@ converted model is cached, and peak resident memory, measured in a fresh process
     python bench/detect_model.py                 # quality and speed
     python bench/detect_model.py --speed-only
     python bench/detect_model.py --no-quantize   # fp32 encoder, for comparison
+    python bench/detect_model.py --layers 8      # another depth, for comparison
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ def speed(options: EncoderOptions) -> None:
             "quantize": options.quantize,
             "threads": options.threads,
             "batch_size": options.batch_size,
+            "layers": options.layers,
         }
     )
     child = subprocess.run(
@@ -193,8 +195,11 @@ def main() -> None:
     parser.add_argument("--no-quantize", action="store_true")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--model", default="bundled-e5")
+    parser.add_argument("--layers", type=int, help="first N layers (default: the detector's)")
     args = parser.parse_args()
-    options = EncoderOptions(model=args.model, quantize=not args.no_quantize, threads=args.threads)
+    options = EncoderOptions(
+        model=args.model, quantize=not args.no_quantize, threads=args.threads, layers=args.layers
+    )
     if not args.speed_only:
         quality(options)
     if not args.quality_only:

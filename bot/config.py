@@ -71,7 +71,7 @@ class DetectionConfig:
     threshold: float = 0.5
     model: str = ""  # "" = the bundled multilingual-e5-small; else a local folder or a hub id
     prefix: str = ""  # "" = "query: " for e5 models, nothing otherwise
-    layers: int = 0  # 0 = 8 for the bundled model, all layers for others
+    layers: int = 0  # 0 = 7 for the bundled model, all layers for others
     quantize: bool = True
     max_tokens: int = 128
     batch_size: int = 32

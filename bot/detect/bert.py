@@ -27,6 +27,14 @@ def _linear(weights: Mapping[str, torch.Tensor], name: str) -> nn.Linear:
     return layer
 
 
+def _fused_linear(weights: Mapping[str, torch.Tensor], names: list[str]) -> nn.Linear:
+    fused = {
+        "fused.weight": torch.cat([weights[f"{name}.weight"] for name in names]),
+        "fused.bias": torch.cat([weights[f"{name}.bias"] for name in names]),
+    }
+    return _linear(fused, "fused")
+
+
 def _norm(weights: Mapping[str, torch.Tensor], name: str, eps: float) -> nn.LayerNorm:
     weight = weights[f"{name}.weight"]
     norm = nn.LayerNorm(weight.shape[0], eps=eps)
@@ -48,9 +56,9 @@ class _Layer(nn.Module):  # type: ignore[misc, unused-ignore]  # Any without tor
     ) -> None:
         super().__init__()
         self.heads = heads
-        self.query = _linear(weights, prefix + "query")
-        self.key = _linear(weights, prefix + "key")
-        self.value = _linear(weights, prefix + "value")
+        # Query, key and value as one Linear: one matmul (and, quantized, one activation
+        # quantization) instead of three.
+        self.qkv = _fused_linear(weights, [prefix + "query", prefix + "key", prefix + "value"])
         self.attention_out = _linear(weights, prefix + "attention_out")
         self.attention_norm = _norm(weights, prefix + "attention_norm", eps)
         self.intermediate = _linear(weights, prefix + "intermediate")
@@ -64,7 +72,7 @@ class _Layer(nn.Module):  # type: ignore[misc, unused-ignore]  # Any without tor
         def split(t: torch.Tensor) -> torch.Tensor:
             return t.view(batch, length, self.heads, size).transpose(1, 2)
 
-        q, k, v = split(self.query(x)), split(self.key(x)), split(self.value(x))
+        q, k, v = (split(t) for t in self.qkv(x).split(hidden, dim=-1))
         context = functional.scaled_dot_product_attention(q, k, v, attn_mask=bias)
         context = context.transpose(1, 2).reshape(batch, length, hidden)
         x = self.attention_norm(x + self.attention_out(context))
