@@ -17,7 +17,6 @@ from bot.clock import ManualClock
 from bot.config import Config, ConfigError, parse_duration
 from bot.i18n import format_time, t
 from bot.models import Actor, Author, DismissReason, Kind, Message, Outgoing
-from bot.report import build_report, render_text
 from bot.review import ReviewError
 
 _LOGGER = logging.getLogger(__name__)
@@ -255,8 +254,7 @@ class ConsoleSession:
             self.core.scheduler.mark_delivered(notice.id, now)
 
     def _cmd_report(self, _: str) -> None:
-        report = build_report(self.core.cases.list(), self.clock.now())
-        self.write(render_text(report, language=self.language, tz=self.tz))
+        self.write(self.core.report_text())
 
     def _cmd_as(self, rest: str) -> None:
         parts = shlex.split(rest)

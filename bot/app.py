@@ -17,6 +17,7 @@ from bot.detect.rules import RuleDetector
 from bot.digest import Digests
 from bot.ingest import Ingestor, IngestResult
 from bot.models import Case, CaseState, Message, Notice
+from bot.report import build_report, render_text
 from bot.review import Review
 from bot.scheduler import Scheduler
 from bot.storage import Store
@@ -111,6 +112,12 @@ class Huitaine:
         """Cases whose member still waits, soonest limit first."""
         cases = self.cases.list(states=(CaseState.OPEN, CaseState.SUGGESTED))
         return sorted(cases, key=lambda c: (c.target_at, c.id))
+
+    def report_text(self, now: datetime | None = None) -> str:
+        """The report on every case as things stand at `now`, in the community's language."""
+        report = build_report(self.cases.list(), now or self.clock.now())
+        community = self.config.community
+        return render_text(report, language=community.language, tz=community.tz)
 
     def close(self) -> None:
         """Stop the detector's inference thread, if it has one, and close the database."""

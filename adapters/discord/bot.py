@@ -25,7 +25,6 @@ from adapters.discord.texts import timestamp, tr
 from bot.cards import CardRef
 from bot.config import Config
 from bot.models import Actor, Case, Message, Notice, NoticeKind, Outgoing, SendState
-from bot.report import build_report, render_text
 from bot.review import NotAllowed, Refusal, ReviewError
 from bot.runtime import PlatformSetupError, Runtime, SendFailed
 
@@ -655,11 +654,6 @@ class DiscordAdapter:
             lines.append(tr("more", self.language, count=len(waiting) - limit))
         return "\n".join(lines)[:2000]
 
-    def report_text(self, now: datetime) -> str:
-        """The report as a code block, for /report and the weekly digest."""
-        report = build_report(self.core.cases.list(), now)
-        return render_text(report, language=self.language, tz=self.tz)
-
     async def setup_commands(self) -> None:
         """Declare /cases, /case and /report; sync them when configured (not in tests)."""
         tree = self.client.tree
@@ -700,7 +694,7 @@ class DiscordAdapter:
         @app_commands.guild_only()
         async def report(interaction: discord.Interaction[HuitaineClient]) -> None:
             if await self._staff_only(interaction):
-                text = await self.runtime.call(self.report_text, self.core.clock.now())
+                text = await self.runtime.call(self.core.report_text)
                 await interaction.response.send_message(f"```\n{text[:1980]}\n```", ephemeral=True)
 
         commands: list[app_commands.Command[Any, ..., None]] = [cases, case, report]

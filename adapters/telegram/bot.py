@@ -63,7 +63,6 @@ from bot.cards import CardRef
 from bot.config import Config, ConfigError
 from bot.i18n import format_time
 from bot.models import Actor, Case, Notice, Outgoing, SendState
-from bot.report import build_report, render_text
 from bot.review import NotAllowed, ReviewError
 from bot.runtime import Runtime, SendFailed
 
@@ -901,12 +900,7 @@ class TelegramAdapter:
     async def _on_report(self, update: Update, context: Context) -> None:
         if await self._command_actor(update) is None:
             return
-        await self.say(await self._report_text())
-
-    async def _report_text(self) -> str:
-        now = self.core.clock.now()
-        cases = await self.runtime.call(self.core.cases.list)
-        return render_text(build_report(cases, now), language=self.language, tz=self.tz)
+        await self.say(await self.runtime.call(self.core.report_text))
 
 
 def build(config: Config, runtime: Runtime) -> TelegramAdapter:
