@@ -5,6 +5,9 @@ Quality, for each file in ../shared/data/dev and each detector:
   default      the shipped default (encoder + head fitted on bot/detect/data/examples.csv only);
   in-domain    a head fitted on the other half of the same file (two folds, pooled), i.e. what
                `huitaine train` on one's own labelled data gives.
+Then the same detectors (and a bare "?" rule) on bench/data/customer_check.csv: 300 customer
+messages the project wrote for checking only (never trained on; see bench/data/README.md), per
+language and task.
 Speed: messages/s for batch 1 and batch 32, single-message p50/p95 latency, load time once the
 converted model is cached, and peak resident memory, measured in a fresh process.
 
@@ -31,11 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.detect.encoders import EncoderOptions, TransformersEncoder
 from bot.detect.evaluate import Scores, score_probabilities
-from bot.detect.head import features, fit_task, rule_features
+from bot.detect.head import Head, features, fit_task, rule_features
 from bot.detect.model import COMBINE_MAX, HeadStore
 from bot.detect.rules import RuleDetector
 
 DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "dev"
+CHECK = Path(__file__).resolve().parent / "data" / "customer_check.csv"
 TASK = {
     "complaints_en.csv": "complaint",
     "questions_en.csv": "question",
@@ -63,6 +67,52 @@ def fmt(name: str, s: Scores) -> str:
     )
 
 
+def score_both(
+    encoder: TransformersEncoder, rules: RuleDetector, default: Head, texts: list[str]
+) -> tuple[np.ndarray, dict[str, list[float]], dict[str, np.ndarray]]:
+    """Features, rule scores and shipped-detector scores per task for ``texts``."""
+    dets = rules.detect_batch(texts)
+    x = features(encoder.encode(texts), rule_features(texts, dets))
+    by_rules = {task: [getattr(d, task) for d in dets] for task in ("question", "complaint")}
+    shipped = default.predict(x)
+    if default.meta.get("combine") == COMBINE_MAX:  # as ModelDetector does
+        shipped = {task: np.maximum(p, by_rules[task]) for task, p in shipped.items()}
+    return x, by_rules, shipped
+
+
+def customer_check(encoder: TransformersEncoder, rules: RuleDetector, default: Head) -> None:
+    """Rules, the shipped default and a bare "?" on the project's written customer messages."""
+    with CHECK.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    print(f"\n{CHECK.name}: {len(rows)} written customer messages, never trained on")
+    table: list[tuple[str, str, dict[str, Scores]]] = []
+    for lang in ("fr", "en"):
+        subset = [r for r in rows if r["lang"] == lang]
+        texts = [r["text"] for r in subset]
+        _, by_rules, shipped = score_both(encoder, rules, default, texts)
+        mark = [1.0 if "?" in t else 0.0 for t in texts]
+        for task in ("question", "complaint"):
+            gold = [int(r[f"label_{task}"]) for r in subset]
+            scored = {
+                "bare ?": score_probabilities(gold, mark),
+                "rules": score_probabilities(gold, by_rules[task]),
+                "default": score_probabilities(gold, shipped[task].tolist()),
+            }
+            print(f"{lang} {task} ({len(gold)} rows, {sum(gold)} +)")
+            for label, s in scored.items():
+                print(fmt(label, s))
+            table.append((lang, task, scored))
+    print('\n| language | task | bare "?" F1 | rules F1 | default P / R / F1 | default macro-F1 |')
+    print("|---|---|---|---|---|---|")
+    for lang, task, by_detector in table:
+        d = by_detector["default"]
+        print(
+            f"| {lang} | {task} | {by_detector['bare ?'].f1:.2f} | "
+            f"{by_detector['rules'].f1:.2f} | "
+            f"{d.precision:.2f} / {d.recall:.2f} / **{d.f1:.2f}** | {d.macro_f1:.2f} |"
+        )
+
+
 def quality(options: EncoderOptions) -> None:
     encoder = TransformersEncoder(options)
     rules = RuleDetector()
@@ -76,14 +126,10 @@ def quality(options: EncoderOptions) -> None:
             continue
         texts, gold = read(path)
         started = time.perf_counter()
-        dets = rules.detect_batch(texts)
-        x = features(encoder.encode(texts), rule_features(texts, dets))
+        x, by_rules, shipped = score_both(encoder, rules, default, texts)
         took = time.perf_counter() - started
-        rule_scores = score_probabilities(gold, [getattr(d, task) for d in dets])
-        shipped = default.predict(x)[task]
-        if default.meta.get("combine") == COMBINE_MAX:  # as ModelDetector does
-            shipped = np.maximum(shipped, [getattr(d, task) for d in dets])
-        default_scores = score_probabilities(gold, shipped.tolist())
+        rule_scores = score_probabilities(gold, by_rules[task])
+        default_scores = score_probabilities(gold, shipped[task].tolist())
         # Two folds: each half is scored by a head fitted on the other half.
         fold = np.arange(len(gold)) % 2
         np.random.default_rng(7).shuffle(fold)
@@ -109,6 +155,7 @@ def quality(options: EncoderOptions) -> None:
             f"**{d.f1:.2f}** (≥ {GOAL[name]:.2f}) | {d.macro_f1:.2f} | {i.f1:.2f} | "
             f"{i.macro_f1:.2f} |"
         )
+    customer_check(encoder, rules, default)
 
 
 SPEED_CHILD = r"""
