@@ -4,7 +4,7 @@ Quality, for each file in ../shared/data/dev and each detector:
   rules        the rule detector;
   default      the shipped default (encoder + head fitted on bot/detect/data/examples.csv only);
   in-domain    a head fitted on the other half of the same file (two folds, pooled), i.e. what
-               `huitaine train` on one's own labelled data gives.
+               `huitaine train --csv FILE --only` on one's own labelled data gives.
 Then the same detectors (and a bare "?" rule) on bench/data/customer_check.csv: 300 customer
 messages the project wrote for checking only (never trained on; see bench/data/README.md), per
 language and task.
