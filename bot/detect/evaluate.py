@@ -1,4 +1,4 @@
-"""Precision, recall, F1, macro-F1 and a confusion table for one binary task."""
+"""Precision, recall, F1, macro-F1, a confusion table and a threshold sweep for one binary task."""
 
 from __future__ import annotations
 
@@ -72,3 +72,24 @@ def score_probabilities(
 ) -> Scores:
     """Score probabilities cut at `threshold`."""
     return score(gold, [1 if p >= threshold else 0 for p in probabilities])
+
+
+SWEEP = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def sweep_table(
+    gold: Sequence[int],
+    probabilities: Sequence[float],
+    current: float,
+    thresholds: Sequence[float] = SWEEP,
+) -> str:
+    """Precision, recall and F1 at several thresholds, `current` marked, to choose one."""
+    lines = ["threshold  precision  recall  F1     macro-F1"]
+    for threshold in sorted({*thresholds, current}):
+        s = score_probabilities(gold, probabilities, threshold)
+        mark = "  <- used above" if threshold == current else ""
+        lines.append(
+            f"{threshold:<9.2f}  {s.precision:<9.3f}  {s.recall:<6.3f}  {s.f1:<5.3f}  "
+            f"{s.macro_f1:.3f}{mark}"
+        )
+    return "\n".join(lines)

@@ -21,7 +21,7 @@ from typing import IO, Any
 from bot.config import Config
 from bot.detect.base import Detector
 from bot.detect.encoders import BUNDLED, EncoderOptions, load_encoder
-from bot.detect.evaluate import score_probabilities
+from bot.detect.evaluate import score_probabilities, sweep_table
 from bot.detect.language import LanguageIdentifier
 from bot.detect.model import Example, HeadStore, bundled_examples, fit_head
 from bot.detect.rules import RuleDetector
@@ -227,7 +227,8 @@ def cmd_eval(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     if callable(close):
         close()
     gold = [int(getattr(e, args.task)) for e in examples]
-    scores = score_probabilities(gold, [getattr(d, args.task) for d in detections], threshold)
+    probabilities = [getattr(d, args.task) for d in detections]
+    scores = score_probabilities(gold, probabilities, threshold)
     print(
         f"{args.file}: {len(gold)} rows, {sum(gold)} {args.task}s; detector "
         f"{detector.name}, threshold {threshold}",
@@ -239,6 +240,8 @@ def cmd_eval(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
         file=out,
     )
     print(scores.table(args.task), file=out)
+    # The same scores at other cut-offs: what `[detection] threshold` would trade.
+    print("\n" + sweep_table(gold, probabilities, threshold), file=out)
     return 0
 
 

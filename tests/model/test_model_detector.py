@@ -192,6 +192,7 @@ def test_train_on_a_csv_then_eval_prints_metrics(
     assert "20 rows, 10 questions" in out
     assert "macro-F1" in out
     assert "gold \\ pred" in out
+    assert "<- used above" in out  # the threshold sweep
 
 
 def test_heads_are_per_community(fake_encoder: FakeEncoder, tmp_path: Path) -> None:
