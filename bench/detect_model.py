@@ -37,6 +37,7 @@ from bot.detect.evaluate import Scores, score_probabilities
 from bot.detect.head import Head, features, fit_task, rule_features
 from bot.detect.model import COMBINE_MAX, HeadStore
 from bot.detect.rules import RuleDetector
+from bot.detect.train import read_csv
 
 DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "dev"
 CHECK = Path(__file__).resolve().parent / "data" / "customer_check.csv"
@@ -82,17 +83,16 @@ def score_both(
 
 def customer_check(encoder: TransformersEncoder, rules: RuleDetector, default: Head) -> None:
     """Rules, the shipped default and a bare "?" on the project's written customer messages."""
-    with CHECK.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = read_csv(CHECK, None)  # the `huitaine train` reader: labels checked row by row
     print(f"\n{CHECK.name}: {len(rows)} written customer messages, never trained on")
     table: list[tuple[str, str, dict[str, Scores]]] = []
     for lang in ("fr", "en"):
-        subset = [r for r in rows if r["lang"] == lang]
-        texts = [r["text"] for r in subset]
+        subset = [r for r in rows if r.lang == lang]
+        texts = [r.text for r in subset]
         _, by_rules, shipped = score_both(encoder, rules, default, texts)
         mark = [1.0 if "?" in t else 0.0 for t in texts]
         for task in ("question", "complaint"):
-            gold = [int(r[f"label_{task}"]) for r in subset]
+            gold = [int(getattr(r, task)) for r in subset]
             scored = {
                 "bare ?": score_probabilities(gold, mark),
                 "rules": score_probabilities(gold, by_rules[task]),
