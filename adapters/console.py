@@ -16,7 +16,7 @@ from bot.app import Huitaine
 from bot.clock import ManualClock
 from bot.config import Config, ConfigError, parse_duration
 from bot.i18n import format_time, t
-from bot.models import Actor, Author, DismissReason, Kind, Message, Outgoing
+from bot.models import Actor, Author, DismissReason, Kind, Message, Outgoing, Standing
 from bot.review import ReviewError
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,6 +52,11 @@ Identité :          /as NOM [moderator]  (seuls les modérateurs peuvent décid
 }
 
 
+def console_actor(user_id: str, name: str, roles: frozenset[str]) -> Actor:
+    """Someone at the console, with `roles` in the console's one community."""
+    return Actor(PLATFORM, user_id, name, (Standing(COMMUNITY, roles),))
+
+
 class ConsoleSession:
     """One console chat: turns typed lines into core calls and prints what happens."""
 
@@ -62,7 +67,7 @@ class ConsoleSession:
         self.write = write
         self.language = core.config.community.language
         self.tz = core.config.community.tz
-        self.actor = Actor(PLATFORM, "mod", "Moderator", frozenset({"moderator"}))
+        self.actor = console_actor("mod", "Moderator", frozenset({"moderator"}))
         self._ids = count(self._next_id())
         self.channel = "general"
 
@@ -261,7 +266,7 @@ class ConsoleSession:
         if not parts:
             raise ValueError("write /as NAME [moderator]")
         roles = frozenset(parts[1:])
-        self.actor = Actor(PLATFORM, parts[0].casefold(), parts[0], roles)
+        self.actor = console_actor(parts[0].casefold(), parts[0], roles)
         self.write(f"  acting as {parts[0]} ({', '.join(roles) or 'member'})")
 
 

@@ -20,6 +20,7 @@ from bot.models import Case, CaseState, Message, Notice
 from bot.report import build_report, render_text
 from bot.review import Review
 from bot.scheduler import Scheduler
+from bot.staff import Scope
 from bot.storage import Store
 from bot.suggest import Suggester, load_templates
 
@@ -108,14 +109,18 @@ class Huitaine:
         """Run the scheduler at `now` (the clock's time by default); return undelivered notices."""
         return self.scheduler.tick(now or self.clock.now())
 
-    def waiting(self) -> list[Case]:
-        """Cases whose member still waits, soonest limit first."""
-        cases = self.cases.list(states=(CaseState.OPEN, CaseState.SUGGESTED))
+    def waiting(self, scope: Scope | None = None) -> list[Case]:
+        """Cases whose member still waits, soonest target first (only `scope`'s, if given)."""
+        cases = self.cases.list(states=(CaseState.OPEN, CaseState.SUGGESTED), scope=scope)
         return sorted(cases, key=lambda c: (c.target_at, c.id))
 
-    def report_text(self, now: datetime | None = None) -> str:
-        """The report on every case as things stand at `now`, in the community's language."""
-        report = build_report(self.cases.list(), now or self.clock.now())
+    def report_text(self, now: datetime | None = None, *, scope: Scope | None = None) -> str:
+        """The report as things stand at `now`, in the community's language.
+
+        Adapters pass the asking moderator's `scope`, so a report never shows another
+        community's members or figures; the CLI, run by the operator, reports on everything.
+        """
+        report = build_report(self.cases.list(scope=scope), now or self.clock.now())
         community = self.config.community
         return render_text(report, language=community.language, tz=community.tz)
 

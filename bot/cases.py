@@ -9,6 +9,7 @@ from typing import Any
 from bot.clock import from_db, to_db
 from bot.config import DeadlineConfig
 from bot.models import Author, Case, CaseState, Detection, Kind, Message, Suggestion
+from bot.staff import Scope
 from bot.storage import Store, dumps, loads
 
 EXCERPT_CHARS = 280
@@ -206,14 +207,27 @@ class CaseBook:
             return None
 
     def list(
-        self, *, states: tuple[CaseState, ...] | None = None, limit: int | None = None
+        self,
+        *,
+        states: tuple[CaseState, ...] | None = None,
+        limit: int | None = None,
+        scope: Scope | None = None,
     ) -> list[Case]:
-        """Cases, soonest deadline first among waiting ones, then by id."""
+        """Cases by id; only those in `scope` when one is given (what a moderator may see)."""
         sql = "SELECT * FROM cases"
+        where: list[str] = []
         params: tuple[Any, ...] = ()
         if states:
-            sql += f" WHERE state IN ({', '.join('?' for _ in states)})"
-            params = tuple(s.value for s in states)
+            where.append(f"state IN ({', '.join('?' for _ in states)})")
+            params += tuple(s.value for s in states)
+        if scope is not None:
+            where.append("platform = ?")
+            params += (scope.platform,)
+            if scope.communities is not None:
+                where.append(f"community IN ({', '.join('?' for _ in scope.communities)})")
+                params += tuple(sorted(scope.communities))
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"

@@ -223,7 +223,9 @@ def cmd_audit(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
 
     since = parse_timestamp(f"{args.since}T00:00:00+00:00") if args.since else None
     staff = StaffRule.of(
-        list(config.staff.roles) + args.staff_role, list(config.staff.user_ids) + args.staff_id
+        list(config.staff.roles) + args.staff_role,
+        # Export ids carry no platform prefix; an operator listed for either platform counts.
+        [key.partition(":")[2] for key in config.staff.user_ids] + args.staff_id,
     )
     clock = ManualClock(datetime(1970, 1, 1, tzinfo=UTC))
     core = Huitaine(config, clock=clock, database=args.db)

@@ -99,10 +99,15 @@ class CasesConfig:
 
 @dataclass(frozen=True, slots=True)
 class StaffConfig:
-    """Who may act as a moderator, whatever an adapter claims."""
+    """Who may act as a moderator, whatever an adapter claims (judged by `bot.staff`).
+
+    `user_ids` are operators, written `platform:id`, who moderate every community of that
+    platform; `roles` are role names that make a moderator in the community where they are held.
+    A platform's own admin flag (Telegram chat administrators) is reported by its adapter.
+    """
 
     user_ids: frozenset[str] = frozenset()
-    roles: frozenset[str] = frozenset({"moderator", "administrator", "creator"})
+    roles: frozenset[str] = frozenset({"moderator"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +203,32 @@ def _expect(value: object, kind: type | tuple[type, ...], key: str, example: str
     if not isinstance(value, kind):
         raise ConfigError(key, f"expected {example}, got {value!r}", f"write {example}")
     return value
+
+
+STAFF_PLATFORMS = ("discord", "telegram", "console")
+
+
+def _staff(section: dict[str, Any]) -> StaffConfig:
+    default = StaffConfig()
+    ids = []
+    for item in _expect(section.get("user_ids", []), list, "staff.user_ids", '["discord:1234"]'):
+        text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
+        _expect(text, str, "staff.user_ids", 'a list like ["discord:1234", "telegram:5678"]')
+        platform, sep, user_id = text.partition(":")
+        if not sep or platform not in STAFF_PLATFORMS or not user_id.strip():
+            # A bare id would be ambiguous: Discord and Telegram ids come from different
+            # namespaces, and an operator of one platform must never moderate the other.
+            raise ConfigError(
+                "staff.user_ids",
+                f"{item!r} does not say which platform the id belongs to",
+                f'write it as "discord:{user_id or platform}" or "telegram:{user_id or platform}"',
+            )
+        ids.append(f"{platform}:{user_id.strip()}")
+    roles = section.get("roles", sorted(default.roles))
+    return StaffConfig(
+        user_ids=frozenset(ids),
+        roles=frozenset(r.casefold() for r in _str_list(roles, "staff.roles")),
+    )
 
 
 def _str_list(value: object, key: str) -> tuple[str, ...]:
@@ -383,15 +414,7 @@ def parse_config(raw: dict[str, Any]) -> Config:
         cases=CasesConfig(
             join_window=parse_duration(cases.get("join_window", "1h"), "cases.join_window")
         ),
-        staff=StaffConfig(
-            user_ids=frozenset(_str_list(staff.get("user_ids", []), "staff.user_ids")),
-            roles=frozenset(
-                r.casefold()
-                for r in _str_list(
-                    staff.get("roles", ["moderator", "administrator", "creator"]), "staff.roles"
-                )
-            ),
-        ),
+        staff=_staff(staff),
         review=ReviewConfig(snooze=parse_duration(review.get("snooze", "4h"), "review.snooze")),
         digest=_digest(raw),
         storage=StorageConfig(

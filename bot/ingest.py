@@ -15,6 +15,7 @@ from bot.config import Config
 from bot.detect.base import Detector
 from bot.memory import ReplyMemory
 from bot.models import Author, CaseState, Detection, Kind, Message
+from bot.staff import StaffPolicy
 from bot.storage import Store, dumps, loads
 from bot.suggest import MAX_SUGGESTIONS, Suggester
 
@@ -70,10 +71,13 @@ class Ingestor:
         self.suggester = suggester
         self.cases = CaseBook(store, config.deadlines)
         self.memory = ReplyMemory(store)
+        self.staff = StaffPolicy(config.staff)
 
     def is_staff(self, message: Message) -> bool:
         """Staff per the adapter or per the configured list of moderator ids."""
-        return message.author.is_staff or message.author.id in self.config.staff.user_ids
+        return message.author.is_staff or self.staff.answers_as_staff(
+            message.platform, message.author.id
+        )
 
     def ingest(self, message: Message) -> IngestResult:
         """Store `message` once and act on it; delivering it again changes nothing."""

@@ -174,13 +174,30 @@ class Case:
 
 
 @dataclass(frozen=True, slots=True)
+class Standing:
+    """What a platform says of someone in one community (a guild, a group chat): facts only."""
+
+    community: str
+    roles: frozenset[str] = frozenset()  # role names as the platform writes them
+    admin: bool = False  # the platform's own admin flag there, when the adapter counts it
+
+
+@dataclass(frozen=True, slots=True)
 class Actor:
-    """Someone pressing a button or typing a command; roles as the platform reports them."""
+    """Someone pressing a button or typing a command, with the platform's facts about them.
+
+    The facts are per community: a role held in one Discord server says nothing of another, so
+    the core weighs only the standing in the case's own community (`bot.staff`).
+    """
 
     platform: str
     id: str
     name: str
-    roles: frozenset[str] = frozenset()
+    standing: tuple[Standing, ...] = ()
+
+    def standing_in(self, community: str) -> Standing | None:
+        """The facts reported for `community`, if any."""
+        return next((s for s in self.standing if s.community == community), None)
 
 
 @dataclass(frozen=True, slots=True)

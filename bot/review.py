@@ -23,6 +23,7 @@ from bot.models import (
     Outgoing,
     SendState,
 )
+from bot.staff import Scope, StaffPolicy
 from bot.storage import Store
 from bot.suggest import Suggester, sign
 
@@ -129,20 +130,35 @@ class Review:
         self.config = config
         self.clock = clock
         self.cases = CaseBook(store, config.deadlines)
+        self.staff = StaffPolicy(config.staff)
 
     def is_moderator(self, actor: Actor) -> bool:
-        """Checked here, in the core, on every decision, whatever an adapter has shown."""
-        if actor.id in self.config.staff.user_ids:
-            return True
-        return any(role.casefold() in self.config.staff.roles for role in actor.roles)
+        """True when `actor` moderates at least one community (a gate for commands only).
 
-    def _require(self, actor: Actor, case_id: int) -> Case:
-        if not self.is_moderator(actor):
-            _LOGGER.warning("refused: %s (%s) is not a moderator", actor.name, actor.id)
+        Decisions on a case are judged in that case's community (`case_for`), never by this.
+        """
+        return self.staff.moderates_somewhere(actor)
+
+    def scope(self, actor: Actor) -> Scope:
+        """The cases `actor` may list and act on."""
+        return self.staff.scope(actor)
+
+    def case_for(self, actor: Actor, case_id: int) -> Case:
+        """The case, if `actor` moderates its community; checked on every decision.
+
+        A case of a community the actor does not moderate is refused as not allowed, whether
+        or not it exists, so its number tells a stranger nothing.
+        """
+        if not self.staff.moderates_somewhere(actor):
+            _LOGGER.warning(
+                "refused: %s (%s:%s) is not a moderator", actor.name, actor.platform, actor.id
+            )
             raise NotAllowed()
         case = self.cases.find(case_id)
         if case is None:
             raise ReviewError(Refusal.NO_CASE, case=case_id)
+        if not self.staff.may_decide(actor, case):
+            raise NotAllowed()
         return case
 
     def _log(
@@ -177,7 +193,7 @@ class Review:
         it; whatever happens next, it is never sent a second time without a moderator.
         """
         with self.store.transaction():
-            case = self._require(actor, case_id)
+            case = self.case_for(actor, case_id)
             if not case.state.waiting:
                 raise ReviewError(Refusal.CASE_CLOSED, case=case_id, state=case.state.value)
             pending = self.store.row(
@@ -294,7 +310,7 @@ class Review:
         """A moderator saw the unconfirmed reply on the platform: record it as sent."""
         item = self.outgoing(outgoing_id)
         with self.store.transaction():
-            self._require(actor, item.case_id)
+            self.case_for(actor, item.case_id)
             if item.state is not SendState.UNCONFIRMED:
                 raise ReviewError(Refusal.REPLY_STATE, reply=outgoing_id, state=item.state.value)
             self._log(item.case_id, Action.CONFIRM_SENT, actor)
@@ -304,7 +320,7 @@ class Review:
         """A moderator checked the reply is not on the platform: queue it once more."""
         item = self.outgoing(outgoing_id)
         with self.store.transaction():
-            self._require(actor, item.case_id)
+            self.case_for(actor, item.case_id)
             if item.state is not SendState.UNCONFIRMED:
                 raise ReviewError(Refusal.REPLY_STATE, reply=outgoing_id, state=item.state.value)
             self._log(item.case_id, Action.RETRY_SEND, actor)
@@ -316,7 +332,7 @@ class Review:
     ) -> Case:
         """Close a case that was not a real question or complaint."""
         with self.store.transaction():
-            case = self._require(actor, case_id)
+            case = self.case_for(actor, case_id)
             if not case.state.waiting:
                 raise ReviewError(Refusal.CASE_CLOSED, case=case_id, state=case.state.value)
             self._log(case_id, Action.DISMISS, actor, reason=reason.value, text=note)
@@ -327,7 +343,7 @@ class Review:
         """Hold reminders for a while; the seven-day limit and its escalation still stand."""
         duration = duration or self.config.review.snooze
         with self.store.transaction():
-            case = self._require(actor, case_id)
+            case = self.case_for(actor, case_id)
             if not case.state.waiting:
                 raise ReviewError(Refusal.CASE_CLOSED, case=case_id, state=case.state.value)
             until = min(self.clock.now() + duration, case.due_at)
@@ -344,7 +360,7 @@ class Review:
         """Assign a case to a moderator (by default the one acting: "mine")."""
         assignee = assignee or actor
         with self.store.transaction():
-            case = self._require(actor, case_id)
+            case = self.case_for(actor, case_id)
             if not case.state.waiting:
                 raise ReviewError(Refusal.CASE_CLOSED, case=case_id, state=case.state.value)
             self._log(case_id, Action.ASSIGN, actor, text=assignee.name)
@@ -354,7 +370,7 @@ class Review:
     def resolve(self, actor: Actor, case_id: int) -> Case:
         """Close an answered case: the member's matter is settled."""
         with self.store.transaction():
-            case = self._require(actor, case_id)
+            case = self.case_for(actor, case_id)
             if case.state is not CaseState.ANSWERED:
                 raise ReviewError(Refusal.NOT_ANSWERED, case=case_id, state=case.state.value)
             self._log(case_id, Action.RESOLVE, actor)
@@ -371,6 +387,11 @@ class Review:
             row = self.store.row("SELECT * FROM messages WHERE key = ?", (message_key,))
             if row is None:
                 raise ReviewError(Refusal.NO_MESSAGE, message=message_key.rsplit(":", 1)[-1])
+            if not self.staff.may_moderate(actor, row["platform"], row["community"]):
+                _LOGGER.warning(
+                    "refused: %s may not open a case in %s", actor.id, row["community"]
+                )
+                raise NotAllowed()
             if row["case_id"] is not None:
                 raise ReviewError(Refusal.ALREADY_A_CASE, case=row["case_id"])
             message = message_from_row(row)

@@ -15,11 +15,12 @@ import pytest
 from bot.app import Huitaine
 from bot.clock import ManualClock
 from bot.config import Config, parse_config
-from bot.models import Actor, Author, Message
+from bot.models import Actor, Author, Message, Standing
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-MOD = Actor("discord", "staff-1", "Camille", frozenset({"Moderator"}))
-MEMBER_ACTOR = Actor("discord", "u-bob", "Bob", frozenset({"member"}))
+COMMUNITY = "guild-1"
+MOD = Actor("discord", "staff-1", "Camille", (Standing(COMMUNITY, frozenset({"Moderator"})),))
+MEMBER_ACTOR = Actor("discord", "u-bob", "Bob", (Standing(COMMUNITY, frozenset({"member"})),))
 
 
 def _is_loopback(address: Any) -> bool:
@@ -108,7 +109,7 @@ def msg(clock: ManualClock) -> MessageFactory:
         when = at or clock.now() + (after or timedelta(0))
         return Message(
             platform="discord",
-            community="guild-1",
+            community=COMMUNITY,
             channel=channel,
             id=id or f"m{next(ids)}",
             author=Author(id=author, name=name, is_staff=staff, is_bot=bot),

@@ -52,9 +52,13 @@ def test_configured_staff_id_counts_as_staff(clock: ManualClock, db_path, msg) -
     from bot.config import parse_config
 
     app = Huitaine(
-        parse_config({"staff": {"user_ids": ["u-boss"]}}), clock=clock, database=db_path
+        parse_config({"staff": {"user_ids": ["discord:u-boss", "telegram:u-chief"]}}),
+        clock=clock,
+        database=db_path,
     )
     assert app.ingest(msg("how do I refund this?", author="u-boss")).case_ids == ()
+    # The same id listed for another platform is somebody else: their question opens a case.
+    assert len(app.ingest(msg("how do I refund that?", author="u-chief")).case_ids) == 1
     app.close()
 
 

@@ -58,7 +58,9 @@ def test_example_file_is_valid_and_documents_every_key() -> None:
         ({"community": {"language": "french"}}, "community.languages", '"fr"'),
         ({"telegram": {"token": "123:abc"}}, "telegram.token", "environment variable"),
         ({"discord": {"token_env": "my token"}}, "discord.token_env", "DISCORD_TOKEN"),
-        ({"staff": {"user_ids": [123]}}, "staff.user_ids", "strings"),
+        ({"staff": {"user_ids": [123]}}, "staff.user_ids", '"discord:123" or "telegram:123"'),
+        ({"staff": {"user_ids": ["42"]}}, "staff.user_ids", "which platform"),
+        ({"staff": {"user_ids": ["slack:42"]}}, "staff.user_ids", '"discord:42"'),
     ],
 )
 def test_bad_values_name_the_key_and_the_fix(raw: dict[str, object], key: str, hint: str) -> None:
@@ -87,9 +89,14 @@ def test_durations(text: str, expected: timedelta) -> None:
 
 
 def test_staff_roles_match_case_insensitively() -> None:
-    config = parse_config({"staff": {"roles": ["Modérateurs"], "user_ids": ["42"]}})
+    config = parse_config({"staff": {"roles": ["Modérateurs"], "user_ids": ["telegram:42"]}})
     assert "modérateurs" in config.staff.roles
-    assert "42" in config.staff.user_ids
+    assert "telegram:42" in config.staff.user_ids
+
+
+def test_platform_admin_titles_are_not_default_role_names() -> None:
+    # "Administrator" is a common Discord role name: only "moderator" is a default role.
+    assert parse_config({}).staff.roles == frozenset({"moderator"})
 
 
 def test_example_platform_sections_pass_the_adapters_checks() -> None:

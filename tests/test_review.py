@@ -8,7 +8,7 @@ import pytest
 from bot.app import Huitaine
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.models import Action, Actor, CaseState, DismissReason, Kind, SendState
+from bot.models import Action, Actor, CaseState, DismissReason, Kind, SendState, Standing
 from bot.review import NotAllowed, ReviewError
 from tests.conftest import MEMBER_ACTOR, MOD, START, MessageFactory
 
@@ -27,7 +27,9 @@ def test_non_moderator_cannot_approve_and_nothing_is_queued(
         core.review.approve(MEMBER_ACTOR, case_id)
     # Claiming a role the configuration does not know does not help either.
     with pytest.raises(NotAllowed):
-        core.review.approve(Actor("discord", "u-x", "X", frozenset({"VIP"})), case_id)
+        core.review.approve(
+            Actor("discord", "u-x", "X", (Standing("guild-1", frozenset({"VIP"})),)), case_id
+        )
     for action in (core.review.dismiss, core.review.snooze, core.review.assign):
         args = (DismissReason.SPAM,) if action == core.review.dismiss else ()
         with pytest.raises(NotAllowed):

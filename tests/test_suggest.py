@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Huitaine
-from bot.models import Actor, Kind
+from bot.models import Actor, Kind, Standing
 from bot.suggest import Suggester, TemplateError, load_templates
 from tests.conftest import MessageFactory
 
@@ -85,7 +85,7 @@ def test_bad_template_files_name_the_problem(tmp_path: Path) -> None:
 def test_an_approved_reply_is_offered_again_for_a_similar_request(
     core: Huitaine, msg: MessageFactory
 ) -> None:
-    mod = Actor("discord", "staff-1", "Camille", frozenset({"moderator"}))
+    mod = Actor("discord", "staff-1", "Camille", (Standing("guild-1", frozenset({"moderator"})),))
     first = core.ingest(
         msg("comment je change mon adresse de livraison ?", name="Alice")
     ).case_ids[0]

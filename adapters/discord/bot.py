@@ -20,11 +20,11 @@ from adapters.discord.convert import (
     to_message,
 )
 from adapters.discord.sdk import app_commands, discord
-from adapters.discord.settings import MANAGE_MESSAGES_ROLE, DiscordSettings, parse_settings
+from adapters.discord.settings import DiscordSettings, parse_settings
 from adapters.discord.texts import timestamp, tr
 from bot.cards import CardRef
 from bot.config import Config
-from bot.models import Actor, Case, Message, Notice, NoticeKind, Outgoing, SendState
+from bot.models import Actor, Case, Message, Notice, NoticeKind, Outgoing, SendState, Standing
 from bot.review import NotAllowed, Refusal, ReviewError
 from bot.runtime import PlatformSetupError, Runtime, SendFailed
 
@@ -442,27 +442,31 @@ class DiscordAdapter:
     # ------------------------------------------------------------------ moderators' actions
 
     def actor_of(self, interaction: discord.Interaction[discord.Client]) -> Actor:
-        """The person pressing, with the facts the core judges: role names, maybe a permission."""
+        """The person pressing, with the facts the core judges, in the server pressed from.
+
+        Role names and the Manage Messages permission hold only in that server: the core
+        never lets them act on another server's cases.
+        """
         user = interaction.user
         names, _ = member_roles(user)
-        # A role literally named like the pseudo-role must not stand in for the permission.
-        roles = {name for name in names if name.casefold() != MANAGE_MESSAGES_ROLE}
-        if (
+        admin = (
             self.settings.manage_messages_is_staff
             and isinstance(user, discord.Member)
             and interaction.permissions.manage_messages
-        ):
-            roles.add(MANAGE_MESSAGES_ROLE)
-        return Actor(PLATFORM, str(user.id), user.display_name, frozenset(roles))
+        )
+        standing: tuple[Standing, ...] = ()
+        if interaction.guild_id is not None:
+            standing = (Standing(str(interaction.guild_id), frozenset(names), admin),)
+        return Actor(PLATFORM, str(user.id), user.display_name, standing)
 
     def _precheck(self, actor: Actor, case_id: int) -> tuple[str | None, Case | None]:
-        """On the core's thread: the core says whether this is a moderator and the case exists."""
-        if not self.core.review.is_moderator(actor):
+        """On the core's thread: the core says whether this actor may act on this case."""
+        try:
+            return None, self.core.review.case_for(actor, case_id)
+        except NotAllowed:
             return tr("not_staff", self.language), None
-        case = self.core.cases.find(case_id)
-        if case is None:
+        except ReviewError:
             return tr("no_case", self.language, case=case_id), None
-        return None, case
 
     async def _refuse(self, interaction: discord.Interaction[discord.Client], text: str) -> None:
         if interaction.response.is_done():
@@ -624,18 +628,18 @@ class DiscordAdapter:
 
     # ------------------------------------------------------------------ slash commands
 
-    async def _staff_only(self, interaction: discord.Interaction[Any]) -> bool:
+    async def _staff_only(self, interaction: discord.Interaction[Any]) -> Actor | None:
         actor = self.actor_of(interaction)
         if self._guild_ok(interaction) and await self.runtime.call(
             self.core.review.is_moderator, actor
         ):
-            return True
+            return actor
         await self._refuse(interaction, tr("not_staff", self.language))
-        return False
+        return None
 
-    def waiting_text(self, now: datetime, limit: int = 15) -> str:
-        """The /cases listing: who waits, soonest target first, with links to the messages."""
-        waiting = self.core.waiting()
+    def waiting_text(self, now: datetime, actor: Actor, limit: int = 15) -> str:
+        """The /cases listing of the cases `actor` moderates, soonest target first, linked."""
+        waiting = self.core.waiting(self.core.review.scope(actor))
         if not waiting:
             return tr("nobody", self.language)
         lines = [f"**{tr('waiting_title', self.language, count=len(waiting))}**"]
@@ -663,8 +667,9 @@ class DiscordAdapter:
         @app_commands.default_permissions(hidden)
         @app_commands.guild_only()
         async def cases(interaction: discord.Interaction[HuitaineClient]) -> None:
-            if await self._staff_only(interaction):
-                text = await self.runtime.call(self.waiting_text, self.core.clock.now())
+            actor = await self._staff_only(interaction)
+            if actor is not None:
+                text = await self.runtime.call(self.waiting_text, self.core.clock.now(), actor)
                 await interaction.response.send_message(text, ephemeral=True)
 
         @app_commands.command(name="case", description=tr("cmd_case", self.language))
@@ -675,11 +680,12 @@ class DiscordAdapter:
             interaction: discord.Interaction[HuitaineClient],
             number: app_commands.Range[int, 1, 2**53],
         ) -> None:
-            if not await self._staff_only(interaction):
+            actor = await self._staff_only(interaction)
+            if actor is None:
                 return
-            found = await self.runtime.call(self.core.cases.find, number)
-            if found is None:
-                await self._refuse(interaction, tr("no_case", self.language, case=number))
+            refusal, found = await self.runtime.call(self._precheck, actor, number)
+            if refusal is not None or found is None:
+                await self._refuse(interaction, refusal or tr("invalid", self.language))
                 return
             _ref, pending = await self.runtime.call(self._card_state, found.id)
             now = self.core.clock.now()
@@ -693,8 +699,10 @@ class DiscordAdapter:
         @app_commands.default_permissions(hidden)
         @app_commands.guild_only()
         async def report(interaction: discord.Interaction[HuitaineClient]) -> None:
-            if await self._staff_only(interaction):
-                text = await self.runtime.call(self.core.report_text)
+            actor = await self._staff_only(interaction)
+            if actor is not None:
+                scope = self.core.review.scope(actor)
+                text = await self.runtime.call(self.core.report_text, scope=scope)
                 await interaction.response.send_message(f"```\n{text[:1980]}\n```", ephemeral=True)
 
         commands: list[app_commands.Command[Any, ..., None]] = [cases, case, report]

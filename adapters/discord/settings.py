@@ -13,7 +13,6 @@ _LOGGER = logging.getLogger(__name__)
 
 # Snowflakes are unsigned 64-bit integers in the API; Discord never hands out id 0.
 _MAX_SNOWFLAKE = 2**64 - 1
-MANAGE_MESSAGES_ROLE = "manage_messages"
 KEYS = frozenset(
     {
         "guild_ids",
@@ -106,14 +105,6 @@ def parse_settings(config: Config) -> DiscordSettings:
     manage_messages = _bool(
         options.get("manage_messages_is_staff", False), "manage_messages_is_staff"
     )
-    if manage_messages and MANAGE_MESSAGES_ROLE not in config.staff.roles:
-        # The core decides who is a moderator from [staff] roles; the adapter only reports the
-        # permission as a pseudo-role, so the two settings must agree or buttons would refuse.
-        raise ConfigError(
-            "discord.manage_messages_is_staff",
-            'true, but [staff] roles does not list "manage_messages"',
-            'add "manage_messages" to [staff] roles, or set this to false',
-        )
     staff_roles = _roles(options["staff_roles"]) if "staff_roles" in options else None
     escalation = options.get("escalation_role")
     settings = DiscordSettings(

@@ -39,7 +39,14 @@ from telegram.ext import (
 )
 
 from adapters.telegram.admins import AdminCache
-from adapters.telegram.convert import PLATFORM, chat_name, message_link, split_text, to_message
+from adapters.telegram.convert import (
+    PLATFORM,
+    PRIVATE_COMMUNITY,
+    chat_name,
+    message_link,
+    split_text,
+    to_message,
+)
 from adapters.telegram.keyboard import (
     Act,
     BadCallback,
@@ -62,7 +69,7 @@ from adapters.telegram.texts import tr
 from bot.cards import CardRef
 from bot.config import Config, ConfigError
 from bot.i18n import format_time
-from bot.models import Actor, Case, Notice, Outgoing, SendState
+from bot.models import Actor, Case, Notice, Outgoing, SendState, Standing
 from bot.review import NotAllowed, ReviewError
 from bot.runtime import Runtime, SendFailed
 
@@ -71,9 +78,6 @@ _LOGGER = logging.getLogger(__name__)
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 POLL_TIMEOUT = timedelta(seconds=10)
 DRAIN_TIMEOUT = 30.0  # seconds given to queued card updates at shutdown
-# Reported to the core for ids listed in telegram.staff_user_ids; "moderator" is one of the
-# default staff.roles, and the core alone decides what a role allows.
-STAFF_ROLE = "moderator"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _KNOWN_USERNAMES = 10_000
 _CARD_LOCKS = 64
@@ -353,19 +357,24 @@ class TelegramAdapter:
         return ids
 
     async def actor(self, user: User, community: str | None) -> Actor:
-        """The Actor for a Telegram user: admin status as roles; the core decides the rest."""
-        roles: set[str] = set()
+        """The Actor for a Telegram user: where they are a chat admin; the core decides the rest.
+
+        Each community chat is its own standing: an admin of one group is nobody in another.
+        Private messages to the bot have no admins of their own; they are the bot's inbox, so
+        the facts reported for them are whether the user administers any community chat.
+        """
+        configured = user.id in self.settings.staff_user_ids
+        standing: list[Standing] = []
         for chat_id in self._chats_for(community):
             status = (await self.admins.statuses(chat_id)).get(user.id)
-            if status:
-                roles.add(status)
-        if user.id in self.settings.staff_user_ids:
-            roles.add(STAFF_ROLE)
-        return Actor(PLATFORM, str(user.id), user.full_name, frozenset(roles))
+            standing.append(Standing(str(chat_id), admin=configured or bool(status)))
+        if community is None or community == PRIVATE_COMMUNITY:
+            inbox_admin = any(s.admin for s in standing)
+            standing.append(Standing(PRIVATE_COMMUNITY, admin=inbox_admin))
+        return Actor(PLATFORM, str(user.id), user.full_name, tuple(standing))
 
-    async def _require_moderator(self, actor: Actor) -> None:
-        if not await self.runtime.call(self.core.review.is_moderator, actor):
-            raise NotAllowed()
+    async def _require_moderator(self, actor: Actor, case_id: int) -> None:
+        await self.runtime.call(self.core.review.case_for, actor, case_id)
 
     def _learn(self, message: TgMessage) -> None:
         chat = message.chat
@@ -725,7 +734,7 @@ class TelegramAdapter:
         await self.runtime.send(item)
 
     async def _act_edit(self, press: _Press) -> None:
-        await self._require_moderator(press.actor)
+        await self._require_moderator(press.actor, press.case.id)
         prompt = render_prompt(press.case, press.actor.name, language=self.language)
         mention = MessageEntity(
             MessageEntity.TEXT_MENTION, prompt.name_offset, prompt.name_length, user=press.user
@@ -750,14 +759,14 @@ class TelegramAdapter:
         await press.answer(tr("edit_asked", self.language))
 
     async def _act_dismiss(self, press: _Press) -> None:
-        await self._require_moderator(press.actor)
+        await self._require_moderator(press.actor, press.case.id)
         await press.message.edit_reply_markup(
             reply_markup=reasons_keyboard(press.case.id, self.language)
         )
         await press.answer(tr("choose_reason", self.language))
 
     async def _act_back(self, press: _Press) -> None:
-        await self._require_moderator(press.actor)
+        await self._require_moderator(press.actor, press.case.id)
         await self.runtime.refresh(press.case.id)
         await press.answer()
 
@@ -780,7 +789,7 @@ class TelegramAdapter:
         await self.runtime.refresh(press.case.id)
 
     async def _act_cancel(self, press: _Press) -> None:
-        await self._require_moderator(press.actor)
+        await self._require_moderator(press.actor, press.case.id)
         await self._quietly(press.message.delete())
         await press.answer(tr("cancelled", self.language))
 
@@ -841,7 +850,9 @@ class TelegramAdapter:
         if card is None or case is None or card.chat != chat:
             return
         actor = await self.actor(message.from_user, case.community)
-        if not await self.runtime.call(self.core.review.is_moderator, actor):
+        try:
+            await self.runtime.call(self.core.review.case_for, actor, case_id)
+        except ReviewError:
             _LOGGER.warning("draft for case %d from non-moderator %s ignored", case_id, actor.id)
             await self.say(tr("not_allowed", self.language), reply_to=message.message_id)
             return
@@ -875,22 +886,28 @@ class TelegramAdapter:
         return actor
 
     async def _on_cases(self, update: Update, context: Context) -> None:
-        if await self._command_actor(update) is None:
+        actor = await self._command_actor(update)
+        if actor is None:
             return
-        cases = await self.runtime.call(self.core.waiting)
+        cases = await self.runtime.call(self.core.waiting, self.core.review.scope(actor))
         now = self.core.clock.now()
         await self.say(render_case_list(cases, now, language=self.language, tz=self.tz))
 
     async def _on_case(self, update: Update, context: Context) -> None:
-        if await self._command_actor(update) is None:
+        actor = await self._command_actor(update)
+        if actor is None:
             return
         args = context.args or []
         number = args[0].lstrip("#") if args else ""
         if not number.isdigit() or int(number) == 0:
             await self.say(tr("case_usage", self.language))
             return
-        case = await self.runtime.call(self.core.cases.find, int(number))
-        if case is None:
+        try:
+            case = await self.runtime.call(self.core.review.case_for, actor, int(number))
+        except NotAllowed:
+            await self.say(tr("not_allowed", self.language))
+            return
+        except ReviewError:
             await self.say(tr("case_unknown", self.language, case=number))
             return
         # The card moves to the bottom of the chat, where the moderator is.
@@ -898,9 +915,11 @@ class TelegramAdapter:
             await self._show(await self.runtime.call(self._card_view, case.id), move=True)
 
     async def _on_report(self, update: Update, context: Context) -> None:
-        if await self._command_actor(update) is None:
+        actor = await self._command_actor(update)
+        if actor is None:
             return
-        await self.say(await self.runtime.call(self.core.report_text))
+        scope = self.core.review.scope(actor)
+        await self.say(await self.runtime.call(self.core.report_text, scope=scope))
 
 
 def build(config: Config, runtime: Runtime) -> TelegramAdapter:

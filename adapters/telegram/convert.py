@@ -17,6 +17,10 @@ PLATFORM = "telegram"
 MAX_MESSAGE = 4096  # Bot API limit on a message's text, in UTF-16 code units
 _MENTIONS = (MessageEntity.MENTION, MessageEntity.TEXT_MENTION)
 
+# Private chats with the bot are one community, the bot's inbox: they have no admins of their
+# own, and the admins of the community chats moderate them (`TelegramAdapter.actor`).
+PRIVATE_COMMUNITY = "private"
+
 
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
@@ -156,7 +160,7 @@ def to_message(
     chat = str(message.chat.id)
     return Message(
         platform=PLATFORM,
-        community=chat,
+        community=PRIVATE_COMMUNITY if message.chat.type == "private" else chat,
         channel=chat,
         id=str(message.message_id),
         author=author,

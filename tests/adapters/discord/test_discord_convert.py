@@ -28,7 +28,7 @@ from adapters.discord.settings import DiscordSettings, parse_settings
 from bot.app import Huitaine
 from bot.clock import ManualClock
 from bot.config import parse_config
-from bot.models import Author, Message
+from bot.models import Author, Message, Standing
 from bot.runtime import Runtime
 from tests.adapters.discord import dpy_seams
 
@@ -158,7 +158,7 @@ def test_manage_messages_makes_staff_only_when_configured() -> None:
     assert not convert_payload(helper, GUILD_FACTS, staff, bot_id=BOT_ID).author.is_staff  # type: ignore[union-attr]
     config = parse_config(
         {
-            "staff": {"roles": ["moderator", "manage_messages"]},
+            "staff": {"roles": ["moderator"]},
             "discord": {"review_channel": REVIEW, "manage_messages_is_staff": True},
         }
     )
@@ -261,7 +261,8 @@ async def test_interactions_built_from_recorded_payloads(adapter: DiscordAdapter
     )
     actor = adapter.actor_of(button)
     assert (actor.platform, actor.id, actor.name) == ("discord", CAMILLE, "Camille (modo)")
-    assert actor.roles == frozenset({"Moderator"})
+    # Roles are reported for the server pressed from, and for no other.
+    assert actor.standing == (Standing(GUILD, frozenset({"Moderator"})),)
     data: Any = button.data
     assert decode(str(data["custom_id"])).action is Action.SEND
     assert button.message is not None

@@ -10,8 +10,8 @@ from adapters.discord import ids
 from adapters.discord.ids import Action
 from bot.clock import ManualClock
 from bot.ingest import IngestResult, Outcome
-from bot.models import Actor, CaseState, Message, SendState
-from tests.adapters.discord.conftest import WAIT, Running, StartBot
+from bot.models import Actor, Author, CaseState, Message, SendState, Standing
+from tests.adapters.discord.conftest import WAIT, Running, StartBot, discord_config
 from tests.adapters.discord.fake_discord import (
     ALICE,
     BOB,
@@ -494,7 +494,9 @@ async def test_a_reply_left_sending_by_a_crash_waits_on_its_card(
     first = await start_bot()
     card = await open_case(fake)
     # The process dies after recording the approval, before (or while) posting the reply.
-    moderator = Actor("discord", CAMILLE.id, "Camille", frozenset({"Moderator"}))
+    moderator = Actor(
+        "discord", CAMILLE.id, "Camille", (Standing(GUILD, frozenset({"Moderator"})),)
+    )
     await first.runtime.call(first.core.review.approve, moderator, 1)
     await first.stop()
 
@@ -522,3 +524,39 @@ async def test_stale_edit_and_failures_after_deferring_are_answered(
     refusal = await fake.callback(edit)
     assert refusal.type == 4  # no modal for a case that is already answered
     assert refusal.data["content"] == "Refused: case 1 is answered. Nothing was changed."
+
+
+async def test_moderators_of_one_server_cannot_see_or_act_on_another_servers_cases(
+    fake: FakeDiscord, start_bot: StartBot, clock: ManualClock
+) -> None:
+    """Camille is a Moderator here; a case from another server the bot is in is not hers."""
+    bot = await start_bot(discord_config(guild_ids=[]))  # the default: every server
+    other_guild, other_channel = "1300000000000000999", "1300000000000000998"
+    stranger = Message(
+        platform="discord",
+        community=other_guild,
+        channel=other_channel,
+        id="1300000000000000997",
+        author=Author("1300000000000000996", "Zed"),
+        text="my invoice is wrong, please fix it",
+        created_at=clock.now(),
+    )
+    await bot.runtime.ingest(stranger)
+    card = (await fake.wait_for(lambda: fake.channel_posts(REVIEW)))[0]
+    pressed = [
+        await fake.press(CAMILLE, card.id, ids.make(action, 1))
+        for action in (Action.SEND, Action.EDIT, Action.DISMISS, Action.SNOOZE, Action.MINE)
+    ]
+    pressed.append(await fake.submit_modal(CAMILLE, ids.make(Action.SUBMIT, 1), {"reply": "hi"}))
+    for interaction in pressed:
+        callback = await fake.callback(interaction)
+        assert callback.data["content"].startswith("Only moderators can act on cases.")
+    shown = await fake.callback(await fake.slash(CAMILLE, "case", {"number": 1}))
+    assert shown.data["content"].startswith("Only moderators")
+    listing = await fake.callback(await fake.slash(CAMILLE, "cases"))
+    assert "Zed" not in listing.data["content"]
+    report = await fake.callback(await fake.slash(CAMILLE, "report"))
+    assert "Zed" not in report.data["content"]
+    assert fake.channel_posts(other_channel) == []
+    assert await bot.runtime.call(bot.core.review.audit_log, 1) == []
+    assert (await bot.runtime.call(bot.core.cases.get, 1)).state is CaseState.SUGGESTED

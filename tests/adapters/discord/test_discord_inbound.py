@@ -114,7 +114,7 @@ async def test_manage_messages_counts_as_staff_only_when_configured(
     config = parse_config(
         {
             "community": {"language": "en"},
-            "staff": {"roles": ["moderator", "manage_messages"]},
+            "staff": {"roles": ["moderator"]},
             "discord": {**discord_config().discord.options, "manage_messages_is_staff": True},
         }
     )

@@ -21,7 +21,7 @@ def test_defaults() -> None:
     settings = parse()
     assert settings == DiscordSettings(
         review_channel="111",
-        staff_roles=frozenset({"moderator", "administrator", "creator"}),
+        staff_roles=frozenset({"moderator"}),
     )
     assert settings.watches_guild("5")
     assert not settings.watches_guild(None)
@@ -29,7 +29,7 @@ def test_defaults() -> None:
 
 def test_every_key() -> None:
     settings = parse(
-        {"roles": ["Moderator", "manage_messages"]},
+        {"roles": ["Moderator"]},
         guild_ids=["123456789012345678"],
         channels=[222],
         ignore_channels=["333"],
@@ -64,11 +64,6 @@ def test_every_key() -> None:
         ({"channels": [111]}, "discord.channels", "review channel"),
         ({"staff_roles": "Moderator"}, "discord.staff_roles", "list of role names"),
         ({"manage_messages_is_staff": "yes"}, "discord.manage_messages_is_staff", "true or false"),
-        (
-            {"manage_messages_is_staff": True},
-            "discord.manage_messages_is_staff",
-            "manage_messages",
-        ),
         ({"sync_commands": 1}, "discord.sync_commands", "true or false"),
     ],
 )

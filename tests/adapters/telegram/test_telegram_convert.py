@@ -85,9 +85,11 @@ def test_mentions_use_utf16_offsets() -> None:
     assert message.mentions == (str(CAMILLE["id"]), str(BOB["id"]))
 
 
-def test_private_message_is_its_own_community() -> None:
+def test_private_messages_share_the_bots_inbox_community() -> None:
     message = convert("private_question_en")
-    assert message.community == message.channel == str(BOB["id"])
+    # One community for every private chat (moderated by the groups' admins); the chat itself
+    # stays the channel, where the reply goes.
+    assert (message.community, message.channel) == ("private", str(BOB["id"]))
     assert message.author.name == "Bob"
 
 

@@ -328,3 +328,23 @@ async def test_every_press_is_answered_exactly_once(tg: Harness) -> None:
     ]
     assert [len(answers(tg, q)) for q in queries] == [1, 1, 1, 1, 1]
     assert all(c.status == 200 for c in tg.fake.calls_to("answerCallbackQuery"))
+
+
+async def test_an_admin_of_another_group_cannot_act_on_this_groups_cases(tg: Harness) -> None:
+    # Bob administers the forum, not the group where Alice complained.
+    tg.fake.set_admins(FORUM_ID, CAMILLE, BOB)
+    card = await open_complaint(tg)
+    for data in ("h1:send:1", "h1:snz:1", "h1:mine:1", "h1:dis:1", "h1:edit:1"):
+        query = await tg.press(BOB, card["message_id"], data)
+        assert answers(tg, query)[0]["text"] == "Seuls les modérateurs peuvent faire cela."
+    await tg.say(
+        MOD_ID, BOB, "/case 1", entities=[{"type": "bot_command", "offset": 0, "length": 5}]
+    )
+    assert tg.fake.bot_messages(MOD_ID)[-1]["text"] == "Seuls les modérateurs peuvent faire cela."
+    await tg.say(
+        MOD_ID, BOB, "/cases", entities=[{"type": "bot_command", "offset": 0, "length": 6}]
+    )
+    assert "Alice" not in tg.fake.bot_messages(MOD_ID)[-1]["text"]
+    assert group_replies(tg) == []
+    assert tg.core.review.audit_log(1) == []
+    assert tg.case(1).state is CaseState.SUGGESTED
