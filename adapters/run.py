@@ -57,9 +57,11 @@ async def run(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    connected: list[Any] = []
     try:
         for adapter in adapters:
             await adapter.connect()
+            connected.append(adapter)
             listener = runtime.spawn(f"{adapter.name}-listen", adapter.listen())
             # A platform whose listener dies takes the whole bot down, loudly, rather than
             # leaving it half deaf.
@@ -68,7 +70,7 @@ async def run(
         _LOGGER.info("Huitaine is listening on %s", ", ".join(names))
         await stop.wait()
     finally:
-        for adapter in adapters:
+        for adapter in connected:
             try:
                 await adapter.disconnect()
             except Exception:

@@ -389,6 +389,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except Exception:
+        # A bug: its traceback goes through logging, where tokens are masked (bot.redaction).
+        _LOGGER.critical("huitaine stopped on an unexpected error (a bug)", exc_info=True)
+        return 1
     return result
 
 

@@ -13,6 +13,8 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import redaction
+
 ONE_WEEK = timedelta(days=7)
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
@@ -170,6 +172,7 @@ class PlatformConfig:
         `where` tells the user where the token comes from (BotFather, the Developer Portal).
         """
         value = os.environ.get(self.token_env, "").strip()
+        redaction.register(value)
         if not value:
             raise ConfigError(
                 f"{platform}.token_env",

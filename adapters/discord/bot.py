@@ -255,6 +255,12 @@ class DiscordAdapter:
                 "reset it in the Developer Portal (Bot → Reset Token) and put it in "
                 f"${self.config.discord.token_env}",
             ) from None
+        except (OSError, TimeoutError) as exc:  # aiohttp's connection errors are OSErrors
+            await self.client.close()
+            raise DiscordSetupError(
+                f"cannot reach Discord ({type(exc).__name__}: {exc})",
+                "check the network (and any proxy), then start again",
+            ) from None
         flags = self.client.application_flags
         if not (flags.gateway_message_content or flags.gateway_message_content_limited):
             await self.client.close()

@@ -14,4 +14,8 @@ with warnings.catch_warnings():
     import discord
     from discord import app_commands
 
+# Huitaine never joins voice: "PyNaCl / davey is not installed" warnings would only alarm users.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
 __all__ = ["app_commands", "discord"]

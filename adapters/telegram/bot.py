@@ -26,7 +26,7 @@ from telegram import (
     User,
 )
 from telegram import Message as TgMessage
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -66,12 +66,13 @@ from adapters.telegram.render import (
 from adapters.telegram.sending import Refused, call_once
 from adapters.telegram.settings import TelegramSettings, parse_settings
 from adapters.telegram.texts import tr
+from bot import redaction
 from bot.cards import CardRef
 from bot.config import Config, ConfigError
 from bot.i18n import format_time
 from bot.models import Actor, Case, Notice, Outgoing, SendState, Standing
 from bot.review import NotAllowed, ReviewError
-from bot.runtime import Runtime, SendFailed
+from bot.runtime import PlatformSetupError, Runtime, SendFailed
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -81,7 +82,6 @@ DRAIN_TIMEOUT = 30.0  # seconds given to queued card updates at shutdown
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _KNOWN_USERNAMES = 10_000
 _CARD_LOCKS = 64
-_REDACTED_LOGGERS = ("httpx", "httpcore", "telegram", "asyncio", "adapters.telegram")
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 Context = ContextTypes.DEFAULT_TYPE
@@ -89,28 +89,6 @@ Context = ContextTypes.DEFAULT_TYPE
 
 class PartlySent(Exception):
     """A long reply was cut in parts and only some were posted: a moderator must look."""
-
-
-class _Redact(logging.Filter):
-    """Replaces the bot token in log records (httpx logs every URL, and the URL holds it)."""
-
-    def __init__(self, secret: str) -> None:
-        super().__init__()
-        self._secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:
-            return True
-        if self._secret in message:
-            record.msg = message.replace(self._secret, "<token>")
-            record.args = None
-        if record.exc_info and not record.exc_text:
-            text = logging.Formatter().formatException(record.exc_info)
-            if self._secret in text:
-                record.exc_text = text.replace(self._secret, "<token>")
-        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,10 +154,9 @@ class TelegramAdapter:
         self.language = config.community.language
         self.tz = config.community.tz
         self._sleep = sleep
-        self._redact = _Redact(token)
-        self._redacted: list[logging.Logger] = []
         self.admins = AdminCache(self._fetch_admins, settings.admin_cache, self.core.clock.now)
         self._bot_id: int | None = None
+        self._connected = False
         self._usernames: OrderedDict[str, int] = OrderedDict()
         self._chats: dict[int, _ChatInfo] = {}
         # A small pool of locks: two updates of one case must not both post a new card.
@@ -246,10 +223,26 @@ class TelegramAdapter:
 
     async def connect(self) -> None:
         """Check the token with getMe and get ready to receive updates."""
-        self._install_redaction()
-        await self.application.initialize()
+        try:
+            await self.application.initialize()
+        except (InvalidToken, NetworkError) as exc:
+            await self.application.bot.shutdown()  # the HTTP pool opened before the failure
+            raise PlatformSetupError(self._connect_problem(exc)) from None
+        self._connected = True
         self._bot_id = self.application.bot.id
         _LOGGER.info("connected to Telegram as @%s", self.application.bot.username)
+
+    def _connect_problem(self, exc: TelegramError) -> str:
+        # PTB's InvalidToken quotes the token; this names the variable that holds it instead.
+        if isinstance(exc, InvalidToken):
+            return (
+                f"telegram: Telegram rejected the bot token in ${self.config.telegram.token_env}. "
+                "Fix: copy the token again from @BotFather (/mybots → API Token) and export it"
+            )
+        return (
+            f"telegram: cannot reach the Bot API at {self.settings.base_url} ({exc}). "
+            "Fix: check the network or telegram.base_url, then start again"
+        )
 
     async def start(self) -> None:
         """Start receiving updates (long polling, or a webhook) without blocking."""
@@ -261,6 +254,8 @@ class TelegramAdapter:
                 if self.settings.webhook_secret_env
                 else None
             )
+            if secret:
+                redaction.register(secret)
             await updater.start_webhook(
                 listen=self.settings.webhook_listen,
                 port=self.settings.webhook_port,
@@ -294,26 +289,9 @@ class TelegramAdapter:
                 await self.drain()
         except TimeoutError:
             _LOGGER.warning("stopping with %d card updates unfinished", len(self._card_tasks))
-        await self.application.shutdown()
-        self._remove_redaction()
+        if self._connected:  # nothing to shut down if connect() failed
+            await self.application.shutdown()
         self._stopped.set()
-
-    def _install_redaction(self) -> None:
-        names = [
-            name
-            for name, logger in logging.root.manager.loggerDict.items()
-            if isinstance(logger, logging.Logger) and name.startswith(_REDACTED_LOGGERS)
-        ]
-        for name in {*names, *_REDACTED_LOGGERS}:
-            logger = logging.getLogger(name)
-            if self._redact not in logger.filters:
-                logger.addFilter(self._redact)
-                self._redacted.append(logger)
-
-    def _remove_redaction(self) -> None:
-        for logger in self._redacted:
-            logger.removeFilter(self._redact)
-        self._redacted.clear()
 
     def _polling_error(self, exc: TelegramError) -> None:
         _LOGGER.warning("polling Telegram failed (PTB retries): %s", exc)

@@ -13,6 +13,7 @@ from bot.cli import main
 from bot.clock import ManualClock
 from bot.config import ConfigError
 from bot.runtime import Runtime
+from tests.adapters.discord import dpy_seams
 from tests.adapters.discord.conftest import WAIT, StartBot, discord_config
 from tests.adapters.discord.fake_discord import GUILD, FakeDiscord
 
@@ -94,3 +95,24 @@ def test_the_runner_explains_a_missing_token(
     monkeypatch.setenv("DISCORD_TOKEN", "not-a-real-token")
     assert main(run) == 2
     assert "discord.review_channel" in capsys.readouterr().err
+
+
+async def test_an_unreachable_discord_is_one_clear_error_without_the_token(
+    clock: ManualClock,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = "MTMwMDAwMDAwMDAwMDAwMDAwMQ.unreachable.test-token-xyz"
+    monkeypatch.setenv("DISCORD_TOKEN", secret)
+    caplog.set_level("DEBUG")
+    core = Huitaine(discord_config(), clock=clock, database=db_path)
+    runtime = Runtime(core)
+    adapter = build(core.config, runtime)
+    with dpy_seams.pointed_at("http://127.0.0.1:9"), pytest.raises(DiscordSetupError) as caught:
+        await adapter.connect()  # nothing listens on port 9: the connection is refused
+    await runtime.close()
+    assert str(caught.value).startswith("Discord: cannot reach Discord")
+    assert "check the network" in str(caught.value)
+    assert secret not in str(caught.value)
+    assert secret not in caplog.text
