@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 
 from bot.app import Huitaine
 from bot.ingest import IngestResult, Outcome
-from bot.models import Actor, Case, Detection, Message, Notice, Outgoing
+from bot.models import Actor, Case, Detection, Message, Notice, Outgoing, SendState
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -132,6 +132,22 @@ class Runtime:
         platform = self._platforms.get(case.platform)
         if platform is not None:
             await platform.show_case(case)
+
+    async def show_replies_in_doubt(self, platform: str) -> int:
+        """Re-draw the cards of `platform`'s cases whose reply is in doubt; return how many.
+
+        After a crash between *sending* and *sent*, the reply may or may not be on the platform:
+        every adapter calls this once it is connected, so its cards offer "it was posted / send
+        again" instead of a Send button that the core would refuse.
+        """
+        items = await self.call(self.core.review.outbox, SendState.UNCONFIRMED)
+        cases = sorted({item.case_id for item in items if item.platform == platform})
+        for case_id in cases:
+            try:
+                await self.refresh(case_id)
+            except Exception:
+                _LOGGER.exception("card of case %d not refreshed", case_id)
+        return len(cases)
 
     async def approve_and_send(
         self, actor: Actor, case_id: int, *, text: str | None = None, suggestion_rank: int = 0

@@ -186,7 +186,7 @@ class HuitaineClient(discord.Client):
         first = not self.adapter.ready.is_set()
         self.adapter.ready.set()
         if first:
-            await self.adapter.show_replies_in_doubt()
+            await self.adapter.runtime.show_replies_in_doubt(PLATFORM)
 
     async def on_resumed(self) -> None:
         """A dropped session was resumed; Discord replays what we missed."""
@@ -286,17 +286,6 @@ class DiscordAdapter:
         """connect() then listen(): what the runner calls."""
         await self.connect()
         await self.listen()
-
-    async def show_replies_in_doubt(self) -> None:
-        """After a crash, replies left *sending* are unconfirmed: show their cards' buttons."""
-        cases = sorted(
-            {item.case_id for item in self.core.unconfirmed if item.platform == PLATFORM}
-        )
-        for case_id in cases:
-            try:
-                await self.runtime.refresh(case_id)
-            except Exception:
-                _LOGGER.exception("card of case %d not refreshed", case_id)
 
     # ------------------------------------------------------------------ inbound
 

@@ -271,6 +271,7 @@ class TelegramAdapter:
                 error_callback=self._polling_error,
             )
         await self.application.start()
+        await self.runtime.show_replies_in_doubt(PLATFORM)
 
     async def listen(self) -> None:
         """Receive updates until `disconnect` is called."""

@@ -348,3 +348,29 @@ async def test_an_admin_of_another_group_cannot_act_on_this_groups_cases(tg: Har
     assert group_replies(tg) == []
     assert tg.core.review.audit_log(1) == []
     assert tg.case(1).state is CaseState.SUGGESTED
+
+
+async def test_a_reply_left_sending_by_a_crash_shows_its_doubt_on_the_card_after_restart(
+    tg: Harness,
+) -> None:
+    card = await open_complaint(tg)
+    # The process dies after recording the approval, before (or while) posting the reply.
+    camille = await tg.bot.actor(_user(CAMILLE), str(GROUP_ID))
+    tg.core.review.approve(camille, 1)
+    await tg.restart()
+    await tg.bot.drain()
+    shown = tg.card_of(1)
+    buttons = [b["callback_data"] for row in shown["reply_markup"]["inline_keyboard"] for b in row]
+    assert "h1:ok:1" in buttons
+    assert "h1:again:1" in buttons
+    assert "h1:send:1" not in buttons
+    assert group_replies(tg) == []  # never re-sent blindly
+    await tg.press(CAMILLE, card["message_id"], "h1:ok:1")
+    assert tg.core.review.outbox()[0].state is SendState.SENT
+    assert group_replies(tg) == []
+
+
+def _user(data: dict[str, Any]) -> Any:
+    from telegram import User
+
+    return User.de_json(data, None)
