@@ -56,7 +56,11 @@ def test_replay_then_cases_json_then_report(
 
     code, out, _ = run_cli(["report", "--db", db], capsys)
     assert "p90" in out
-    assert "7" in out
+    # The text report says how often the week was kept, with the same share as the JSON.
+    share = f"({report['share_within_week']:.0%})"
+    assert any(
+        line.startswith("Answered within 7 days:") and share in line for line in out.splitlines()
+    )
 
 
 def test_detect_jsonl_streams_scores(

@@ -49,7 +49,9 @@ def test_non_moderator_is_refused_and_time_fires_reminders(
     chat.handle("/edit 1 Hi Bob, Settings > Security > Reset. Sam")
     assert any("Hi Bob, Settings" in line for line in out)
     chat.handle("/report")
-    assert "1/1" in out[-1] or "0/1" in out[-1]
+    # Answered by Sam's edit, but 7 days 23 hours after the question: the week was not kept.
+    assert "question: 1 (répondu 1)" in out[-1]
+    assert "Répondu en 7 jours: 0/1 (0%)" in out[-1]
     assert chat.handle("/quit") is False
     chat.core.close()
 

@@ -901,8 +901,16 @@ class TelegramAdapter:
         await self.say(await self.runtime.call(self.core.report_text, scope=scope))
 
 
-def build(config: Config, runtime: Runtime) -> TelegramAdapter:
-    """The Telegram adapter for `config`, registered with `runtime`; ConfigError if wrong."""
+def build(
+    config: Config,
+    runtime: Runtime,
+    *,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> TelegramAdapter:
+    """The Telegram adapter for `config`, registered with `runtime`; ConfigError if wrong.
+
+    `sleep` waits out Telegram's flood control (tests pass one that does not really wait).
+    """
     settings = parse_settings(config.telegram.options)
     token = config.telegram.token("telegram", "the token BotFather gave you")
     if settings.mode == "webhook":
@@ -919,6 +927,6 @@ def build(config: Config, runtime: Runtime) -> TelegramAdapter:
                 f"the environment variable {secret_env} is empty or not set",
                 f"export {secret_env}=<a random string of letters, digits, _ and ->",
             )
-    adapter = TelegramAdapter(config, runtime, settings, token)
+    adapter = TelegramAdapter(config, runtime, settings, token, sleep=sleep)
     runtime.register(adapter)
     return adapter

@@ -46,6 +46,32 @@ def telegram_config(fake: FakeBotApi, **options: Any) -> Config:
     )
 
 
+class FakeSleep:
+    """Records each wait instead of waiting; `hold()` keeps waiters blocked until `release()`."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self._open = asyncio.Event()
+        self._open.set()
+        self._called = asyncio.Event()
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self._called.set()
+        await self._open.wait()
+
+    async def called(self) -> None:
+        """Return once something has started waiting."""
+        async with asyncio.timeout(5):
+            await self._called.wait()
+
+    def hold(self) -> None:
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+
 @dataclass
 class Harness:
     """One bot process (core, runtime, adapter) that can be stopped and started again."""
@@ -58,6 +84,7 @@ class Harness:
     adapter: TelegramAdapter | None = None
     seen: int = 0
     running: bool = field(default=False)
+    sleep: FakeSleep = field(default_factory=FakeSleep)
 
     @property
     def core(self) -> Huitaine:
@@ -72,7 +99,7 @@ class Harness:
     async def start(self) -> None:
         core = Huitaine(self.config, clock=self.clock, database=self.database)
         self.runtime = Runtime(core)
-        self.adapter = build(self.config, self.runtime)
+        self.adapter = build(self.config, self.runtime, sleep=self.sleep)
         self.seen = 0
         await self.adapter.connect()
         await self.adapter.start()

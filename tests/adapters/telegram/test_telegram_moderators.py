@@ -185,14 +185,18 @@ async def test_flood_control_in_the_moderators_chat_does_not_hold_up_members(
     tg.fake.fail(
         "sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, chat_id=MOD_ID
     )
+    tg.sleep.hold()  # the flood limit's wait lasts until the test says so
     tg.fake.push_update(payload("group_complaint_fr"))
     tg.fake.say(GROUP_ID, BOB, "Bonjour tout le monde")
     tg.seen += 2
     async with asyncio.timeout(5):
         await tg.bot.wait_handled(tg.seen)
+    await tg.sleep.called()
     # Both messages are stored while the card still waits out the flood limit.
     assert len(tg.core.store.rows("SELECT key FROM messages")) == 2
     assert tg.core.cards.for_case(1, "telegram") is None
+    assert tg.sleep.waits == [1.0]
+    tg.sleep.release()
     await tg.bot.drain()
     assert tg.card_of(1)["text"].startswith("🔔 Cas n°1")
     assert [c.status for c in tg.fake.calls_to("sendMessage", chat_id=MOD_ID)] == [429, 200]
