@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from bot import __version__
 from bot.app import Huitaine, build_detector
 from bot.bundled import bundled_dir
 from bot.clock import ManualClock, SystemClock, parse_timestamp
@@ -309,28 +310,34 @@ def cmd_run(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="huitaine", description=__doc__)
-    parser.add_argument("--config", type=Path, help="TOML configuration (see config.example.toml)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="huitaine",
+        description="Finds unanswered questions and complaints in Discord and Telegram "
+        "communities, tracks the one-week limit, and drafts replies a moderator approves.",
+        epilog="--config and -v go before or after the command. "
+        "`huitaine COMMAND -h` for the options of one command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_common_options(parser, default=None)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="replay the bundled example community and show the result")
     demo.add_argument("--db", help="keep the database in this file (default: a temporary one)")
     demo.set_defaults(func=cmd_demo)
 
     rep = sub.add_parser("replay", help="ingest a JSONL history with its own timestamps")
-    rep.add_argument("file")
+    rep.add_argument("file", help="JSONL history, one message a line (see examples/README.md)")
     rep.add_argument("--db", help="SQLite file (default: storage.database)")
     rep.set_defaults(func=cmd_replay)
 
     cases = sub.add_parser("cases", help="list cases")
-    cases.add_argument("--db")
+    cases.add_argument("--db", help="SQLite file (default: storage.database)")
     cases.add_argument("--json", action="store_true", help="a JSON array")
     cases.set_defaults(func=cmd_cases)
 
     report = sub.add_parser("report", help="response times and the one-week rule")
-    report.add_argument("--db")
-    report.add_argument("--json", action="store_true")
+    report.add_argument("--db", help="SQLite file (default: storage.database)")
+    report.add_argument("--json", action="store_true", help="the figures as one JSON object")
     report.add_argument("--now", action="store_true", help="judge deadlines at the current time")
     report.add_argument("--html", metavar="OUT.html", help="write the full report with charts")
 
@@ -347,7 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_report)
 
     detect = sub.add_parser("detect", help="score JSONL {id, text} lines from stdin")
-    detect.add_argument("--jsonl", action="store_true", required=True)
+    detect.add_argument(
+        "--jsonl", action="store_true", help="accepted for compatibility: JSONL is the only format"
+    )
     detect.set_defaults(func=cmd_detect)
 
     live = sub.add_parser("run", help="run the bot on Telegram and/or Discord (tokens from env)")
@@ -369,7 +378,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     console.add_argument("--db", help="SQLite file (default: a temporary one)")
     console.set_defaults(func=cmd_console)
+
+    # Last, so that every subcommand (including those registered elsewhere) takes them.
+    for subparser in {id(p): p for p in sub.choices.values()}.values():
+        _add_common_options(subparser, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_common_options(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    """`--config` and `-v`, accepted before or after the subcommand.
+
+    On subcommands the default is SUPPRESS: otherwise the subcommand's default would overwrite a
+    value given before it (`huitaine -v demo`).
+    """
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=default,
+        metavar="FILE",
+        help="TOML configuration (see config.example.toml)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default if default is argparse.SUPPRESS else False,
+        help="log more (info lines)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -377,7 +412,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        # A timestamp with its offset: log lines of a long-running bot are read days later.
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S%z",
     )
     try:
         config = load_config(args.config)
