@@ -236,7 +236,8 @@ def cmd_report(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
 
 def write_html_report(core: Huitaine, report: Report, path: Path, config: Config) -> None:
     """Write the self-contained HTML report for the cases in `core`."""
-    from bot.insights import build_insights
+    from bot.config import CommunityConfig
+    from bot.insights import build_insights, report_title
     from bot.report_html import render_html
 
     cases = core.cases.list()
@@ -246,7 +247,7 @@ def write_html_report(core: Huitaine, report: Report, path: Path, config: Config
     document = render_html(
         report,
         insights,
-        title=config.community.name,
+        title=report_title(core.store, config.community.name, CommunityConfig().name),
         language=config.community.language,
         tz=tz,
         waiting=waiting[:50],
