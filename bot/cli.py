@@ -332,6 +332,26 @@ def cmd_detect(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
+    """Check the configuration, templates, database folder and tokens; 1 if anything is wrong."""
+    import os
+
+    from bot.check import Status, run_checks
+
+    findings = run_checks(
+        config,
+        config_path=args.config,
+        database=args.db or config.storage.database,
+        environ=os.environ,
+        online=args.online,
+    )
+    for finding in findings:
+        print(finding.line(), file=out)
+    problems = sum(1 for f in findings if f.status is Status.PROBLEM)
+    print(f"\n{problems} problem(s)" if problems else "\nready for `huitaine run`", file=out)
+    return 1 if problems else 0
+
+
 def cmd_console(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     """Run the terminal chat."""
     from adapters.console import run_console
@@ -418,6 +438,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     console.add_argument("--db", help="SQLite file (default: a temporary one)")
     console.set_defaults(func=cmd_console)
+
+    check = sub.add_parser(
+        "check", help="check the config, templates, database folder and tokens before going live"
+    )
+    check.add_argument("--db", help="SQLite file (default: storage.database)")
+    check.add_argument(
+        "--online", action="store_true", help="also ask Telegram/Discord whether the tokens work"
+    )
+    check.set_defaults(func=cmd_check)
 
     # Last, so that every subcommand (including those registered elsewhere) takes them.
     for subparser in {id(p): p for p in sub.choices.values()}.values():
