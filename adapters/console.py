@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import re
 import shlex
+import sys
 import tempfile
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
 from typing import IO
@@ -15,16 +17,125 @@ from typing import IO
 from bot.app import Huitaine
 from bot.clock import ManualClock
 from bot.config import Config, ConfigError, parse_duration
-from bot.i18n import format_time, t
-from bot.models import Actor, Author, DismissReason, Kind, Message, Outgoing, Standing
-from bot.review import ReviewError
+from bot.i18n import Catalog, format_time, t
+from bot.models import Actor, Author, Case, DismissReason, Kind, Message, Outgoing, Standing
+from bot.review import Refusal, ReviewError
 
 _LOGGER = logging.getLogger(__name__)
 PLATFORM = "console"
 COMMUNITY = "console"
+# "3 weeks", "2 jours", "90 min" → the config's own "3w"-free notation ("21d", "2d", "90m").
+_UNITS = {
+    "w": 7 * 24 * 60, "week": 7 * 24 * 60, "weeks": 7 * 24 * 60, "semaine": 7 * 24 * 60,
+    "semaines": 7 * 24 * 60, "d": 24 * 60, "day": 24 * 60, "days": 24 * 60, "j": 24 * 60,
+    "jour": 24 * 60, "jours": 24 * 60, "h": 60, "hour": 60, "hours": 60, "heure": 60,
+    "heures": 60, "m": 1, "min": 1, "mins": 1, "minute": 1, "minutes": 1,
+}  # fmt: skip
+_AMOUNT = re.compile(r"(\d+)\s*([a-zé]+)")
 _SAY = re.compile(
     r"^(?:#(?P<channel>[\w-]+)\s+)?(?P<name>[^:/#][^:]{0,39}):\s*(?P<text>.*)$", re.S
 )
+
+_TEXTS = Catalog(
+    {
+        "banner": {
+            "en": "Huitaine console — {name}. /help for commands. Nothing is really sent.",
+            "fr": "Console Huitaine — {name}. /help pour les commandes. Rien n'est vraiment "
+            "envoyé.",
+        },
+        "stored": {"en": "  [{message}] no case", "fr": "  [{message}] aucun cas"},
+        "opened": {
+            "en": "  [{message}] → case #{case} opened: {kind} ({lang}, confidence "
+            "{confidence}; {reasons}) — target {target}, limit {limit}",
+            "fr": "  [{message}] → cas n°{case} ouvert : {kind} ({lang}, confiance "
+            "{confidence} ; {reasons}) — objectif {target}, limite {limit}",
+        },
+        "answered": {
+            "en": "  [{message}] → case #{case} answered by {who}",
+            "fr": "  [{message}] → cas n°{case} répondu par {who}",
+        },
+        "joined": {
+            "en": "  [{message}] → joined case #{case}",
+            "fr": "  [{message}] → ajouté au cas n°{case}",
+        },
+        "nobody": {"en": "  nobody is waiting", "fr": "  personne n'attend"},
+        "row": {
+            "en": "  #{case} {kind:<10} {name:<10} target {target}{flag}  {excerpt}",
+            "fr": "  n°{case} {kind:<11} {name:<10} objectif {target}{flag}  {excerpt}",
+        },
+        "case": {
+            "en": "  case #{case} — {kind}, {state}, {lang}, by {name} in #{channel}",
+            "fr": "  cas n°{case} — {kind}, {state}, {lang}, par {name} dans #{channel}",
+        },
+        "sent": {
+            "en": "  ✉ {who} → #{channel} (reply to {message}):",
+            "fr": "  ✉ {who} → #{channel} (réponse à {message}) :",
+        },
+        "dismissed": {
+            "en": "  case #{case} dismissed ({reason})",
+            "fr": "  cas n°{case} écarté ({reason})",
+        },
+        "snoozed": {
+            "en": "  case #{case} snoozed until {until}",
+            "fr": "  cas n°{case} en pause jusqu'au {until}",
+        },
+        "by_hand": {
+            "en": "  → case #{case} opened by hand: {kind}",
+            "fr": "  → cas n°{case} ouvert à la main : {kind}",
+        },
+        "assigned": {
+            "en": "  case #{case} assigned to {who}",
+            "fr": "  cas n°{case} attribué à {who}",
+        },
+        "resolved": {"en": "  case #{case} resolved", "fr": "  cas n°{case} résolu"},
+        "acting": {
+            "en": "  acting as {name} ({roles})",
+            "fr": "  vous agissez en tant que {name} ({roles})",
+        },
+        "member": {"en": "member", "fr": "membre"},
+        "need_case": {
+            "en": "give a case number, e.g. /case 3",
+            "fr": "indiquez un numéro de cas, p. ex. /case 3",
+        },
+        "need_choice": {
+            "en": "the suggestion is a number, e.g. /approve 3 2",
+            "fr": "la suggestion est un numéro, p. ex. /approve 3 2",
+        },
+        "need_open": {
+            "en": "write /open MESSAGE-ID question|complaint (message ids are shown as [c1], "
+            "[c2], …)",
+            "fr": "écrivez /open ID-MESSAGE question|complaint (les messages sont numérotés "
+            "[c1], [c2], …)",
+        },
+        "need_staff": {"en": "write /staff NAME: text", "fr": "écrivez /staff NOM: texte"},
+        "need_reply": {"en": "write /reply N NAME: text", "fr": "écrivez /reply N NOM: texte"},
+        "need_as": {"en": "write /as NAME [moderator]", "fr": "écrivez /as NOM [moderator]"},
+        "bad_reason": {
+            "en": "unknown reason {reason!r}: use one of {choices}",
+            "fr": "motif inconnu {reason!r} : utilisez {choices}",
+        },
+        "bad_duration": {
+            "en": "cannot read the duration {text!r}: write 30m, 2h, 3d, 2w or 3 weeks",
+            "fr": "durée illisible {text!r} : écrivez 30m, 2h, 3j, 2w ou 3 semaines",
+        },
+        "bug": {
+            "en": "something went wrong ({error}); the session goes on, details in the log",
+            "fr": "une erreur est survenue ({error}) ; la session continue, détails dans le "
+            "journal",
+        },
+    }
+)
+
+
+class ConsoleInputError(ValueError):
+    """A line the console cannot act on; the text key says what to type instead."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        """Remember the catalogue key and its values."""
+        self.key = key
+        self.values = values
+        super().__init__(_TEXTS(key, "en", **values))
+
 
 HELP = {
     "en": """Type as a member:  alice: my order never arrived
@@ -69,6 +180,7 @@ class ConsoleSession:
         self.tz = core.config.community.tz
         self.actor = console_actor("mod", "Moderator", frozenset({"moderator"}))
         self._ids = count(self._next_id())
+        self._sent = count(1)
         self.channel = "general"
 
     def _next_id(self) -> int:
@@ -82,6 +194,21 @@ class ConsoleSession:
         line = line.strip()
         if not line:
             return True
+        try:
+            return self._dispatch(line)
+        except ReviewError as exc:
+            self.write(f"  ✗ {exc.explain(self.language)}")
+        except ConsoleInputError as exc:
+            self.write(f"  ✗ {_TEXTS(exc.key, self._ui(), **exc.values)}")
+        except (ValueError, ConfigError) as exc:
+            self.write(f"  ✗ {exc}")
+        except Exception as exc:
+            # A bug must not end the session: its cases live in a temporary database.
+            _LOGGER.exception("console line %r failed", line)
+            self.write(f"  ✗ {_TEXTS('bug', self._ui(), error=type(exc).__name__)}")
+        return True
+
+    def _dispatch(self, line: str) -> bool:
         if line.startswith("/"):
             return self._command(line)
         match = _SAY.match(line)
@@ -93,6 +220,9 @@ class ConsoleSession:
 
     def _ui(self) -> str:
         return "fr" if self.language == "fr" else "en"
+
+    def _say(self, key: str, **values: object) -> None:
+        self.write(_TEXTS(key, self._ui(), **values))
 
     def _post(
         self,
@@ -115,43 +245,54 @@ class ConsoleSession:
             mentions=tuple(m.casefold() for m in re.findall(r"@([\w-]+)", text)),
         )
         result = self.core.ingest(message)
+        if not result.case_ids:
+            # Every typed message shows its id: /open and replies refer to it.
+            self._say("stored", message=message.id)
         for case_id in result.case_ids:
             case = self.core.cases.get(case_id)
             if result.outcome.value == "opened":
-                self.write(
-                    f"  → case #{case.id} opened: {t(case.kind.value, self._ui())} "
-                    f"({case.language}, confidence {case.confidence:.2f}; "
-                    f"{', '.join(case.reasons[:3])}) — target "
-                    f"{format_time(case.target_at, self.tz)}, "
-                    f"limit {format_time(case.due_at, self.tz)}"
+                self._say(
+                    "opened",
+                    message=message.id,
+                    case=case.id,
+                    kind=t(case.kind.value, self._ui()),
+                    lang=case.language,
+                    confidence=f"{case.confidence:.2f}",
+                    reasons=", ".join(case.reasons[:3]),
+                    target=format_time(case.target_at, self.tz),
+                    limit=format_time(case.due_at, self.tz),
                 )
             elif result.outcome.value == "answered":
-                self.write(f"  → case #{case.id} answered by {case.answered_by}")
+                self._say("answered", message=message.id, case=case.id, who=case.answered_by)
             elif result.outcome.value == "joined":
-                self.write(f"  → joined case #{case.id}")
+                self._say("joined", message=message.id, case=case.id)
+            else:
+                self._say("stored", message=message.id)
 
     def _command(self, line: str) -> bool:
         name, _, rest = line[1:].partition(" ")
         name = name.casefold()
-        try:
-            if name in {"quit", "exit", "q"}:
-                return False
-            handler = getattr(self, f"_cmd_{name}", None)
-            if handler is None:
-                self.write(HELP[self._ui()])
-            else:
-                handler(rest.strip())
-        except ReviewError as exc:
-            self.write(f"  ✗ {exc.explain(self.language)}")
-        except (ValueError, IndexError, ConfigError) as exc:
-            self.write(f"  ✗ {exc}")
+        if name in {"quit", "exit", "q"}:
+            return False
+        handler = getattr(self, f"_cmd_{name}", None)
+        if handler is None:
+            self.write(HELP[self._ui()])
+        else:
+            handler(rest.strip())
         return True
 
     def _case_id(self, text: str) -> int:
         token = text.split()[0] if text.split() else ""
         if not token.lstrip("#").isdigit():
-            raise ValueError("give a case number, e.g. /case 3")
+            raise ConsoleInputError("need_case")
         return int(token.lstrip("#"))
+
+    def _case(self, text: str) -> Case:
+        case_id = self._case_id(text)
+        case = self.core.cases.find(case_id)
+        if case is None:
+            raise ReviewError(Refusal.NO_CASE, case=case_id)
+        return case
 
     def _cmd_help(self, _: str) -> None:
         self.write(HELP[self._ui()])
@@ -159,37 +300,52 @@ class ConsoleSession:
     def _cmd_cases(self, _: str) -> None:
         waiting = self.core.waiting()
         if not waiting:
-            self.write("  nobody is waiting")
+            self._say("nobody")
         now = self.clock.now()
+        ui = self._ui()
         for case in waiting:
-            flag = " OVERDUE" if case.overdue(now) else (" late" if case.late(now) else "")
-            self.write(
-                f"  #{case.id} {case.kind.value:<9} {case.author.name:<10} "
-                f"target {format_time(case.target_at, self.tz)}{flag}  {case.excerpt[:60]}"
+            flag = f" {t('overdue', ui)}" if case.overdue(now) else ""
+            flag = flag or (f" ({t('late', ui)})" if case.late(now) else "")
+            self._say(
+                "row",
+                case=case.id,
+                kind=t(case.kind.value, ui),
+                name=case.author.name,
+                target=format_time(case.target_at, self.tz),
+                flag=flag,
+                excerpt=case.excerpt[:60],
             )
 
     def _cmd_case(self, rest: str) -> None:
-        case = self.core.cases.get(self._case_id(rest)) if rest else None
-        if case is None:
-            raise ValueError("give a case number, e.g. /case 3")
-        self.write(
-            f"  case #{case.id} — {case.kind.value}, {case.state.value}, {case.language}, "
-            f"by {case.author.name} in #{case.channel}\n  “{case.excerpt}”"
+        case = self._case(rest)
+        ui = self._ui()
+        self._say(
+            "case",
+            case=case.id,
+            kind=t(case.kind.value, ui),
+            state=t(case.state.value, ui),
+            lang=case.language,
+            name=case.author.name,
+            channel=case.channel,
         )
+        self.write(f"  “{case.excerpt}”")
         for rank, suggestion in enumerate(case.suggestions, start=1):
             text = suggestion.text.replace("{moderator}", self.actor.name).replace("\n", "\n     ")
             self.write(f"  [{rank}] ({suggestion.source})\n     {text}")
 
     def _send(self, item: Outgoing) -> None:
         # The console "platform" is this terminal: posting is printing.
-        self.write(
-            f"  ✉ {item.approved_by} → #{item.channel} (reply to {item.reply_to}):\n"
-            f"    {item.text}"
+        header = _TEXTS(
+            "sent", self._ui(), who=item.approved_by, channel=item.channel, message=item.reply_to
         )
-        self.core.review.mark_sent(item.id, platform_message_id=f"c{next(self._ids)}")
+        self.write(header + "\n    " + item.text.replace("\n", "\n    "))
+        # Replies get their own numbers so that typed messages stay c1, c2, … in typing order.
+        self.core.review.mark_sent(item.id, platform_message_id=f"r{next(self._sent)}")
 
     def _cmd_approve(self, rest: str) -> None:
         parts = rest.split()
+        if len(parts) > 1 and not parts[1].isdigit():
+            raise ConsoleInputError("need_choice")
         rank = int(parts[1]) - 1 if len(parts) > 1 else 0
         self._send(self.core.review.approve(self.actor, self._case_id(rest), suggestion_rank=rank))
 
@@ -200,21 +356,24 @@ class ConsoleSession:
 
     def _cmd_dismiss(self, rest: str) -> None:
         parts = rest.split()
+        choices = [reason.value for reason in DismissReason]
+        if len(parts) > 1 and parts[1] not in choices:
+            raise ConsoleInputError("bad_reason", reason=parts[1], choices=", ".join(choices))
         reason = DismissReason(parts[1]) if len(parts) > 1 else DismissReason.NOT_A_REQUEST
         case = self.core.review.dismiss(self.actor, self._case_id(rest), reason)
-        self.write(f"  case #{case.id} dismissed ({reason.value})")
+        self._say("dismissed", case=case.id, reason=reason.value)
 
     def _cmd_snooze(self, rest: str) -> None:
         parts = rest.split()
-        duration = parse_duration(parts[1], "snooze") if len(parts) > 1 else None
+        duration = _duration(" ".join(parts[1:])) if len(parts) > 1 else None
         case = self.core.review.snooze(self.actor, self._case_id(rest), duration)
         until = format_time(case.snoozed_until or self.clock.now(), self.tz)
-        self.write(f"  case #{case.id} snoozed until {until}")
+        self._say("snoozed", case=case.id, until=until)
 
     def _cmd_open(self, rest: str) -> None:
         parts = rest.split()
         if len(parts) != 2 or parts[1] not in ("question", "complaint"):
-            raise ValueError("write /open MESSAGE-ID question|complaint (ids: c1, c2, …)")
+            raise ConsoleInputError("need_open")
         key = f"{PLATFORM}:{COMMUNITY}:{self.channel}:{parts[0]}"
         row = self.core.store.row(
             "SELECT key FROM messages WHERE platform = ? AND id = ?", (PLATFORM, parts[0])
@@ -222,27 +381,27 @@ class ConsoleSession:
         case = self.core.review.open_by_hand(
             self.actor, row["key"] if row else key, Kind(parts[1]), suggester=self.core.suggester
         )
-        self.write(f"  → case #{case.id} opened by hand: {t(case.kind.value, self._ui())}")
+        self._say("by_hand", case=case.id, kind=t(case.kind.value, self._ui()))
 
     def _cmd_mine(self, rest: str) -> None:
         case = self.core.review.assign(self.actor, self._case_id(rest))
-        self.write(f"  case #{case.id} assigned to {case.assignee}")
+        self._say("assigned", case=case.id, who=case.assignee)
 
     def _cmd_resolve(self, rest: str) -> None:
         case = self.core.review.resolve(self.actor, self._case_id(rest))
-        self.write(f"  case #{case.id} resolved")
+        self._say("resolved", case=case.id)
 
     def _cmd_staff(self, rest: str) -> None:
         match = _SAY.match(rest)
         if match is None:
-            raise ValueError("write /staff NAME: text")
+            raise ConsoleInputError("need_staff")
         self._post(match["name"].strip(), match["text"], channel=match["channel"], staff=True)
 
     def _cmd_reply(self, rest: str) -> None:
-        case = self.core.cases.get(self._case_id(rest))
+        case = self._case(rest)
         match = _SAY.match(rest.split(maxsplit=1)[1] if len(rest.split(maxsplit=1)) > 1 else "")
         if match is None:
-            raise ValueError("write /reply N NAME: text")
+            raise ConsoleInputError("need_reply")
         self._post(
             match["name"].strip(),
             match["text"],
@@ -252,7 +411,7 @@ class ConsoleSession:
         )
 
     def _cmd_advance(self, rest: str) -> None:
-        now = self.clock.advance(parse_duration(rest or "1h", "advance"))
+        now = self.clock.advance(_duration(rest or "1h"))
         self.write(f"  🕑 {format_time(now, self.tz)}")
         for notice in self.core.tick(now):
             self.write(f"  {notice.text}")
@@ -264,10 +423,29 @@ class ConsoleSession:
     def _cmd_as(self, rest: str) -> None:
         parts = shlex.split(rest)
         if not parts:
-            raise ValueError("write /as NAME [moderator]")
+            raise ConsoleInputError("need_as")
         roles = frozenset(parts[1:])
         self.actor = console_actor(parts[0].casefold(), parts[0], roles)
-        self.write(f"  acting as {parts[0]} ({', '.join(roles) or 'member'})")
+        member = _TEXTS("member", self._ui())
+        self._say("acting", name=parts[0], roles=", ".join(sorted(roles)) or member)
+
+
+def _duration(text: str) -> timedelta:
+    """A console duration: "2h", "1d12h", "3 weeks", "2 jours"; ConsoleInputError otherwise."""
+    squeezed = text.strip().lower()
+    amounts = _AMOUNT.findall(squeezed)
+    if amounts and _AMOUNT.sub("", squeezed).strip() == "":
+        minutes = 0
+        for number, unit in amounts:
+            if unit not in _UNITS:
+                raise ConsoleInputError("bad_duration", text=text)
+            minutes += int(number) * _UNITS[unit]
+        if minutes > 0:
+            return timedelta(minutes=minutes)
+    try:
+        return parse_duration(text, "advance")
+    except ConfigError:
+        raise ConsoleInputError("bad_duration", text=text) from None
 
 
 def run_console(config: Config, *, database: str | None, stdin: IO[str], out: IO[str]) -> int:
@@ -276,20 +454,53 @@ def run_console(config: Config, *, database: str | None, stdin: IO[str], out: IO
     def write(text: str) -> None:
         print(text, file=out, flush=True)
 
-    with tempfile.TemporaryDirectory() as tmp:
+    read = _line_reader(stdin, out)
+    with tempfile.TemporaryDirectory() as tmp, _refusals_shown_once():
         clock = ManualClock(datetime.now(UTC))
         core = Huitaine(config, clock=clock, database=database or Path(tmp) / "console.db")
         session = ConsoleSession(core, clock, write)
-        write(f"Huitaine console — {config.community.name}. /help for commands.")
+        ui = "fr" if config.community.language == "fr" else "en"
+        write(_TEXTS("banner", ui, name=config.community.name))
         try:
-            interactive = stdin.isatty()
             while True:
-                if interactive:
-                    out.write("> ")
-                    out.flush()
-                line = stdin.readline()
-                if not line or not session.handle(line):
+                line = read()
+                if line is None or not session.handle(line):
                     break
         finally:
             core.close()
     return 0
+
+
+def _line_reader(stdin: IO[str], out: IO[str]) -> Callable[[], str | None]:
+    """Lines from `stdin`; at a terminal, with line editing and history (readline)."""
+    if not (stdin is sys.stdin and out is sys.stdout and stdin.isatty()):
+        return lambda: stdin.readline() or None
+    # Imported for its effect on input(): line editing and history. Windows has none.
+    with suppress(ImportError):
+        import readline  # noqa: F401
+
+    def read() -> str | None:
+        try:
+            return input("> ")
+        except EOFError:
+            return None
+        except KeyboardInterrupt:
+            return "/quit"
+
+    return read
+
+
+@contextmanager
+def _refusals_shown_once() -> Iterator[None]:
+    """The console prints every refusal itself; the review desk's warning would repeat it.
+
+    With -v (INFO) the log line stays, for whoever wants both.
+    """
+    review_log = logging.getLogger("bot.review")
+    before = review_log.level
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        review_log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        review_log.setLevel(before)

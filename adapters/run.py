@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.app import Huitaine
 from bot.config import Config, ConfigError
-from bot.runtime import Runtime
+from bot.runtime import PlatformSetupError, Runtime
 
 _LOGGER = logging.getLogger(__name__)
 PLATFORMS = ("telegram", "discord")
@@ -41,15 +41,29 @@ def chosen_platforms(config: Config, requested: list[str]) -> list[str]:
     return names
 
 
+def load_platform(name: str) -> Any:
+    """The adapter package of `name`; a clear error when its extra is not installed."""
+    try:
+        return importlib.import_module(f"adapters.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.startswith("adapters"):
+            raise  # our own package is broken: a bug, not a missing extra
+        raise PlatformSetupError(
+            f"{name} needs the {exc.name!r} package, which is not installed. "
+            f"Fix: pip install 'huitaine[{name}]' (from a clone: pip install -e '.[{name}]')"
+        ) from None
+
+
 async def run(
     config: Config, requested: list[str], *, database: str | None = None, tick_every: float = 60.0
 ) -> int:
     """Start the adapters, the scheduler and wait for a stop signal; then stop cleanly."""
     names = chosen_platforms(config, requested)
+    # Imported before the database is opened: a missing extra stops start-up with nothing open.
+    modules = [load_platform(name) for name in names]
     runtime = Runtime(Huitaine(config, database=database))
     adapters: list[Any] = []
-    for name in names:
-        module = importlib.import_module(f"adapters.{name}")
+    for module in modules:
         adapter = module.build(config, runtime)
         runtime.register(adapter)
         adapters.append(adapter)

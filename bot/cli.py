@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from bot import __version__
 from bot.app import Huitaine, build_detector
 from bot.bundled import bundled_dir
 from bot.clock import ManualClock, SystemClock, parse_timestamp
@@ -64,8 +66,31 @@ def case_to_json(case: Case, now: datetime) -> dict[str, Any]:
     }
 
 
+class CliError(ValueError):
+    """A command cannot run as asked; the message says what to do instead (exit code 2)."""
+
+
 def _open_core(args: argparse.Namespace, config: Config, clock: Any = None) -> Huitaine:
     return Huitaine(config, clock=clock, database=args.db or config.storage.database)
+
+
+def _open_existing(args: argparse.Namespace, config: Config, clock: Any = None) -> Huitaine:
+    """Open the database a read-only command reads; never create an empty one by mistake."""
+    database = args.db or config.storage.database
+    if not Path(database).is_file():
+        origin = "--db" if args.db else "[storage] database"
+        raise CliError(
+            f"no database at {database} ({origin}). Fix: give the file written by "
+            "`huitaine replay`, `audit` or `run` with --db FILE"
+        )
+    return Huitaine(config, clock=clock, database=database)
+
+
+def _require_files(paths: Sequence[Path | str]) -> None:
+    """Refuse missing inputs before anything (such as a database) is created."""
+    for path in paths:
+        if not Path(path).is_file():
+            raise CliError(f"no such file: {path}")
 
 
 def _replay_file(core: Huitaine, path: Path) -> tuple[ReplaySummary, ManualClock]:
@@ -76,19 +101,24 @@ def _replay_file(core: Huitaine, path: Path) -> tuple[ReplaySummary, ManualClock
     return summary, clock
 
 
-def _print_summary(summary: ReplaySummary, core: Huitaine, out: IO[str]) -> None:
+def _print_summary(
+    summary: ReplaySummary, core: Huitaine, out: IO[str], *, show_path: bool = True
+) -> None:
+    language = core.config.community.language
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(summary.outcomes.items()))
-    print(f"{summary.lines} lines read: {outcomes}", file=out)
+    print(t("summary_read", language, lines=summary.lines, outcomes=outcomes), file=out)
     if summary.skipped:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in summary.skipped.most_common())
-        print(f"{summary.skipped_total} lines skipped ({reasons})", file=out)
-    fired = ", ".join(f"{kind} {n}" for kind, n in sorted(summary.notices.items())) or "none"
-    print(f"reminders and escalations fired: {fired}", file=out)
-    print(f"{len(core.cases.list())} cases in {core.store.path}", file=out)
+        print(t("summary_skipped", language, n=summary.skipped_total, reasons=reasons), file=out)
+    fired = ", ".join(f"{kind} {n}" for kind, n in sorted(summary.notices.items()))
+    print(t("summary_fired", language, fired=fired or t("none", language)), file=out)
+    key = "summary_cases" if show_path else "summary_cases_only"
+    print(t(key, language, n=len(core.cases.list()), path=core.store.path), file=out)
 
 
 def cmd_replay(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     """Ingest a JSONL history with its own timestamps."""
+    _require_files([args.file])
     core = _open_core(args, config, ManualClock(datetime.fromtimestamp(0).astimezone()))
     try:
         summary, _ = _replay_file(core, Path(args.file))
@@ -100,6 +130,8 @@ def cmd_replay(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
 
 def cmd_demo(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     """Replay the bundled example community and show what a moderator would see."""
+    language = config.community.language
+    tz = config.community.tz
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or str(Path(tmp) / "demo.db")
         core = Huitaine(
@@ -107,29 +139,37 @@ def cmd_demo(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
         )
         try:
             path = example_path()
-            print(f"Replaying the invented example community {path.name} …\n", file=out)
+            print(t("demo_replaying", language, name=path.name) + "\n", file=out)
             summary, clock = _replay_file(core, path)
-            _print_summary(summary, core, out)
-            language = config.community.language
-            tz = config.community.tz
-            print("\nStill waiting for a human, soonest target first:", file=out)
+            _print_summary(summary, core, out, show_path=bool(args.db))
+            print("\n" + t("demo_waiting", language), file=out)
             for case in core.waiting()[:8]:
                 late = f" [{t('overdue', language)}]" if case.overdue(clock.now()) else ""
+                heading = t(
+                    "demo_case",
+                    language,
+                    case=case.id,
+                    kind=t(case.kind.value, language),
+                    lang=case.language,
+                    confidence=f"{case.confidence:.2f}",
+                    name=case.author.name,
+                    channel=case.channel,
+                    late=late,
+                )
+                deadlines = t(
+                    "demo_deadlines",
+                    language,
+                    target=format_time(case.target_at, tz),
+                    limit=format_time(case.due_at, tz),
+                )
                 print(
-                    f"\n#{case.id} {t(case.kind.value, language)} ({case.language}, "
-                    f"{case.confidence:.2f}) by {case.author.name} in #{case.channel}{late}\n"
-                    f"   \u201c{case.excerpt[:140]}\u201d\n"
-                    f"   target {format_time(case.target_at, tz)} · "
-                    f"limit {format_time(case.due_at, tz)}",
-                    file=out,
+                    f"\n{heading}\n   \u201c{case.excerpt[:140]}\u201d\n   {deadlines}", file=out
                 )
                 if case.suggestions:
-                    signed = sign(case.suggestions[0].text, "(moderator)")
+                    signed = sign(case.suggestions[0].text, t("demo_signature", language))
                     draft = signed.replace("\n", "\n   │ ")
-                    print(
-                        f"   suggested reply ({case.suggestions[0].source}):\n   │ {draft}",
-                        file=out,
-                    )
+                    source = t("demo_suggested", language, source=case.suggestions[0].source)
+                    print(f"   {source}\n   │ {draft}", file=out)
             print("", file=out)
             print(
                 render_text(
@@ -137,11 +177,10 @@ def cmd_demo(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
                 ),
                 file=out,
             )
-            print(
-                "\nNothing was sent: every reply waits for a moderator. "
-                "Try it yourself with `huitaine console`.",
-                file=out,
-            )
+            print("\n" + t("demo_nothing_sent", language), file=out)
+            # The temporary file is gone when this returns: never show its path as if kept.
+            kept = t("demo_kept", language, path=db) if args.db else None
+            print(kept or t("demo_temporary", language), file=out)
         finally:
             core.close()
     return 0
@@ -149,7 +188,7 @@ def cmd_demo(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
 
 def cmd_cases(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     """List cases."""
-    core = _open_core(args, config, SystemClock())
+    core = _open_existing(args, config, SystemClock())
     try:
         cases = core.cases.list()
         now = core.clock.now()
@@ -170,7 +209,7 @@ def cmd_cases(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
 
 def cmd_report(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     """Print the report as of the last message seen (or now, with --now)."""
-    core = _open_core(args, config, SystemClock())
+    core = _open_existing(args, config, SystemClock())
     try:
         cases = core.cases.list()
         if args.now:
@@ -197,7 +236,8 @@ def cmd_report(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
 
 def write_html_report(core: Huitaine, report: Report, path: Path, config: Config) -> None:
     """Write the self-contained HTML report for the cases in `core`."""
-    from bot.insights import build_insights
+    from bot.config import CommunityConfig
+    from bot.insights import build_insights, report_title
     from bot.report_html import render_html
 
     cases = core.cases.list()
@@ -207,7 +247,7 @@ def write_html_report(core: Huitaine, report: Report, path: Path, config: Config
     document = render_html(
         report,
         insights,
-        title=config.community.name,
+        title=report_title(core.store, config.community.name, CommunityConfig().name),
         language=config.community.language,
         tz=tz,
         waiting=waiting[:50],
@@ -221,6 +261,7 @@ def cmd_audit(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     from adapters.exports.audit import run_audit
     from adapters.exports.common import StaffRule
 
+    _require_files(args.exports)
     since = parse_timestamp(f"{args.since}T00:00:00+00:00") if args.since else None
     staff = StaffRule.of(
         list(config.staff.roles) + args.staff_role,
@@ -293,6 +334,26 @@ def cmd_detect(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
+    """Check the configuration, templates, database folder and tokens; 1 if anything is wrong."""
+    import os
+
+    from bot.check import Status, run_checks
+
+    findings = run_checks(
+        config,
+        config_path=args.config,
+        database=args.db or config.storage.database,
+        environ=os.environ,
+        online=args.online,
+    )
+    for finding in findings:
+        print(finding.line(), file=out)
+    problems = sum(1 for f in findings if f.status is Status.PROBLEM)
+    print(f"\n{problems} problem(s)" if problems else "\nready for `huitaine run`", file=out)
+    return 1 if problems else 0
+
+
 def cmd_console(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     """Run the terminal chat."""
     from adapters.console import run_console
@@ -311,28 +372,34 @@ def cmd_run(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="huitaine", description=__doc__)
-    parser.add_argument("--config", type=Path, help="TOML configuration (see config.example.toml)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="huitaine",
+        description="Finds unanswered questions and complaints in Discord and Telegram "
+        "communities, tracks the one-week limit, and drafts replies a moderator approves.",
+        epilog="--config and -v go before or after the command. "
+        "`huitaine COMMAND -h` for the options of one command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_common_options(parser, default=None)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="replay the bundled example community and show the result")
     demo.add_argument("--db", help="keep the database in this file (default: a temporary one)")
     demo.set_defaults(func=cmd_demo)
 
     rep = sub.add_parser("replay", help="ingest a JSONL history with its own timestamps")
-    rep.add_argument("file")
+    rep.add_argument("file", help="JSONL history, one message a line (see examples/README.md)")
     rep.add_argument("--db", help="SQLite file (default: storage.database)")
     rep.set_defaults(func=cmd_replay)
 
     cases = sub.add_parser("cases", help="list cases")
-    cases.add_argument("--db")
+    cases.add_argument("--db", help="SQLite file (default: storage.database)")
     cases.add_argument("--json", action="store_true", help="a JSON array")
     cases.set_defaults(func=cmd_cases)
 
     report = sub.add_parser("report", help="response times and the one-week rule")
-    report.add_argument("--db")
-    report.add_argument("--json", action="store_true")
+    report.add_argument("--db", help="SQLite file (default: storage.database)")
+    report.add_argument("--json", action="store_true", help="the figures as one JSON object")
     report.add_argument("--now", action="store_true", help="judge deadlines at the current time")
     report.add_argument("--html", metavar="OUT.html", help="write the full report with charts")
 
@@ -349,7 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_report)
 
     detect = sub.add_parser("detect", help="score JSONL {id, text} lines from stdin")
-    detect.add_argument("--jsonl", action="store_true", required=True)
+    detect.add_argument(
+        "--jsonl", action="store_true", help="accepted for compatibility: JSONL is the only format"
+    )
     detect.set_defaults(func=cmd_detect)
 
     live = sub.add_parser("run", help="run the bot on Telegram and/or Discord (tokens from env)")
@@ -371,7 +440,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     console.add_argument("--db", help="SQLite file (default: a temporary one)")
     console.set_defaults(func=cmd_console)
+
+    check = sub.add_parser(
+        "check", help="check the config, templates, database folder and tokens before going live"
+    )
+    check.add_argument("--db", help="SQLite file (default: storage.database)")
+    check.add_argument(
+        "--online", action="store_true", help="also ask Telegram/Discord whether the tokens work"
+    )
+    check.set_defaults(func=cmd_check)
+
+    # Last, so that every subcommand (including those registered elsewhere) takes them.
+    for subparser in {id(p): p for p in sub.choices.values()}.values():
+        _add_common_options(subparser, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_common_options(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    """`--config` and `-v`, accepted before or after the subcommand.
+
+    On subcommands the default is SUPPRESS: otherwise the subcommand's default would overwrite a
+    value given before it (`huitaine -v demo`).
+    """
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=default,
+        metavar="FILE",
+        help="TOML configuration (see config.example.toml)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default if default is argparse.SUPPRESS else False,
+        help="log more (info lines)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -379,13 +483,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        # A timestamp with its offset: log lines of a long-running bot are read days later.
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S%z",
     )
     try:
         config = load_config(args.config)
         result: int = args.func(args, config, sys.stdout)
     except (ConfigError, TemplateError, PlatformSetupError, FileNotFoundError, ValueError) as exc:
         print(f"huitaine: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.OperationalError as exc:
+        # Raised when the file cannot be opened or written (a missing folder, no permission).
+        # The configuration loaded fine before the database was opened.
+        database = getattr(args, "db", None) or load_config(args.config).storage.database
+        print(
+            f"huitaine: cannot use the database {database}: {exc}. Fix: point --db or "
+            "[storage] database at a file in a folder you can write to",
+            file=sys.stderr,
+        )
         return 2
     except BrokenPipeError:
         return 0

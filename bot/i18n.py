@@ -37,6 +37,57 @@ _TEXTS: dict[str, dict[str, str]] = {
     "failed": {"en": "failed", "fr": "en échec"},
     "overdue": {"en": "OVERDUE", "fr": "EN RETARD"},
     "late": {"en": "past target", "fr": "objectif dépassé"},
+    # `huitaine replay` and `huitaine demo`
+    "summary_read": {
+        "en": "{lines} lines read: {outcomes}",
+        "fr": "{lines} lignes lues : {outcomes}",
+    },
+    "summary_skipped": {
+        "en": "{n} lines skipped ({reasons})",
+        "fr": "{n} lignes ignorées ({reasons})",
+    },
+    "summary_fired": {
+        "en": "reminders and escalations fired: {fired}",
+        "fr": "rappels et escalades déclenchés : {fired}",
+    },
+    "summary_cases": {"en": "{n} cases in {path}", "fr": "{n} cas dans {path}"},
+    "summary_cases_only": {"en": "{n} cases", "fr": "{n} cas"},
+    "none": {"en": "none", "fr": "aucun"},
+    "demo_replaying": {
+        "en": "Replaying the invented example community {name} …",
+        "fr": "Rejeu de la communauté d'exemple inventée {name} …",
+    },
+    "demo_waiting": {
+        "en": "Still waiting for a human, soonest target first:",
+        "fr": "Attendent encore un humain, objectif le plus proche d'abord :",
+    },
+    "demo_case": {
+        "en": "#{case} {kind} ({lang}, {confidence}) by {name} in #{channel}{late}",
+        "fr": "n°{case} {kind} ({lang}, {confidence}) par {name} dans #{channel}{late}",
+    },
+    "demo_deadlines": {
+        "en": "target {target} · limit {limit}",
+        "fr": "objectif {target} · limite {limit}",
+    },
+    "demo_suggested": {
+        "en": "suggested reply ({source}):",
+        "fr": "réponse suggérée ({source}) :",
+    },
+    "demo_signature": {"en": "(moderator)", "fr": "(modérateur)"},
+    "demo_nothing_sent": {
+        "en": "Nothing was sent: every reply waits for a moderator. "
+        "Try it yourself with `huitaine console`.",
+        "fr": "Rien n'a été envoyé : chaque réponse attend un modérateur. "
+        "Essayez vous-même avec `huitaine console`.",
+    },
+    "demo_kept": {
+        "en": "The database is kept in {path}.",
+        "fr": "La base de données est conservée dans {path}.",
+    },
+    "demo_temporary": {
+        "en": "The database was temporary (deleted now); keep one with --db FILE.",
+        "fr": "La base de données était temporaire (supprimée) ; gardez-la avec --db FICHIER.",
+    },
 }
 
 

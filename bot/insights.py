@@ -23,6 +23,12 @@ _STOPWORD_TEXT = """
     comment quand pourquoi quel quelle quels quelles est-ce bonjour merci svp plait fait faire
     peut peux pouvez savoir sait quelqu toujours encore deja tres bien aussi moi toi elle ils
     elles ete etre avoir ont cette ces mais donc alors car comme plus
+    like know need want use using used one way something anything thing things way work works
+    working trying try tried make does doing done see seems seem think good new now still really
+    here well way else other some more much many than then only even help problem question
+    guys hey yes yeah ok okay able sure possible people better best look looking http https
+    www com org net html github wonder wondering sorry lol don didn doesn isn aren wasn cant dont
+    voila truc chose marche fonctionne besoin veux voudrais essaye probleme question aide
 """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
@@ -70,6 +76,25 @@ class Insights:
         """Share of staff messages that talk with members (replies, mentions) not at them."""
         total = self.staff_replies + self.staff_broadcasts
         return self.staff_replies / total if total else None
+
+
+def report_title(store: Store, configured: str, default: str) -> str:
+    """The configured community name, else the names the history gives its communities.
+
+    Ids (Discord guild and Telegram chat numbers) are not names: they are left out, and with
+    nothing else the default stays.
+    """
+    if configured != default:
+        return configured
+    rows = store.rows(
+        "SELECT community, COUNT(*) AS n FROM messages GROUP BY community ORDER BY n DESC LIMIT 4"
+    )
+    names = [str(row["community"]) for row in rows if not _is_id(str(row["community"]))]
+    return " · ".join(names[:3]) or default
+
+
+def _is_id(value: str) -> bool:
+    return value.lstrip("-").isdigit() or not value.strip()
 
 
 def message_link(platform: str, community: str, channel: str, message_id: str) -> str | None:
@@ -127,22 +152,36 @@ def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(fold(text)) if w not in _STOPWORDS}
 
 
-def faq_candidates(texts: list[str], *, top: int = 10, min_size: int = 2) -> list[FaqCandidate]:
+def faq_candidates(
+    texts: list[str],
+    *,
+    top: int = 10,
+    min_size: int = 2,
+    names: frozenset[str] = frozenset(),
+) -> list[FaqCandidate]:
     """Group questions that share their content words; the largest groups are FAQ candidates.
 
-    Greedy single pass: a question joins the first group whose words it overlaps enough
-    (Jaccard ≥ 0.25, or two shared content words). Cheap, explainable and good enough to point
-    a community manager at what comes back every week.
+    Greedy single pass: a question joins the first group whose first question it overlaps
+    enough (Jaccard ≥ 0.25, or two shared content words). Comparing with the first question,
+    not with every word the group gathered, keeps one group from swallowing the history.
+    Words found in more than a tenth of the questions (the community's topic: "racket",
+    "ubuntu") and people's names (`names`, folded) neither group nor label. Cheap, explainable
+    and good enough to point a community manager at what comes back every week.
     """
+    documents = [content_words(text) - names for text in texts]
+    frequency: Counter[str] = Counter()
+    for words in documents:
+        frequency.update(words)
+    # A floor of 5 keeps small histories (a handful of questions) groupable at all.
+    common = {w for w, n in frequency.items() if n > max(5, len(documents) // 10)}
     groups: list[tuple[set[str], Counter[str], list[str]]] = []
-    for text in texts:
-        words = content_words(text)
+    for text, all_words in zip(texts, documents, strict=True):
+        words = all_words - common
         if not words:
             continue
-        for vocabulary, counts, members in groups:
-            shared = len(words & vocabulary)
-            if shared >= 2 or shared / len(words | vocabulary) >= 0.25:
-                vocabulary |= words
+        for seed, counts, members in groups:
+            shared = len(words & seed)
+            if shared >= 2 or shared / len(words | seed) >= 0.25:
                 counts.update(words)
                 members.append(text)
                 break
@@ -151,7 +190,8 @@ def faq_candidates(texts: list[str], *, top: int = 10, min_size: int = 2) -> lis
     groups.sort(key=lambda group: -len(group[2]))
     return [
         FaqCandidate(
-            label=" · ".join(word for word, _ in counts.most_common(3)),
+            # Words most members share first; among equals, the rarer in the whole history.
+            label=" · ".join(sorted(counts, key=lambda w: (-counts[w], frequency[w], w))[:3]),
             count=len(members),
             examples=tuple(members[:3]),
         )
@@ -175,6 +215,18 @@ def staff_tone(store: Store) -> tuple[int, int]:
     return int(row["replies"] or 0), int(row["broadcasts"] or 0)
 
 
+def _people(store: Store) -> frozenset[str]:
+    """Authors' names and ids, folded: in chat, people address each other by name."""
+    rows = store.rows("SELECT DISTINCT author_id, author_name FROM messages")
+    return frozenset(
+        word
+        for row in rows
+        for value in row.values()
+        if value is not None
+        for word in _WORD.findall(fold(str(value)))
+    )
+
+
 def build_insights(store: Store, cases: list[Case], now: datetime, tz: tzinfo) -> Insights:
     """Compute every insight of the full report."""
     questions = store.rows(
@@ -191,7 +243,7 @@ def build_insights(store: Store, cases: list[Case], now: datetime, tz: tzinfo) -
             if c.first_response_at is not None
         ],
         load=Counter(c.answered_by for c in cases if c.answered_by).most_common(),
-        faq=faq_candidates([row["text"] for row in questions]),
+        faq=faq_candidates([row["text"] for row in questions], names=_people(store)),
         staff_replies=replies,
         staff_broadcasts=broadcasts,
     )

@@ -48,6 +48,24 @@ _l = Catalog(
         "with": {"en": "replies and mentions", "fr": "réponses et mentions"},
         "at": {"en": "broadcasts", "fr": "annonces"},
         "hours": {"en": "hours", "fr": "heures"},
+        "minutes": {"en": "minutes", "fr": "minutes"},
+        "median_line": {"en": "median first response", "fr": "première réponse (médiane)"},
+        "kind": {"en": "kind", "fr": "type"},
+        "more": {"en": "… and {n} more", "fr": "… et {n} de plus"},
+        "judged": {
+            "en": "{part} of {whole} cases judged",
+            "fr": "{part} sur {whole} cas jugés",
+        },
+        "denominators": {
+            "en": "A case counts for “within target” once it is answered or its target has "
+            "passed, and for “within 7 days” once it is answered or a week old: cases still "
+            "inside their time are not judged yet, so the two shares can count different "
+            "cases.",
+            "fr": "Un cas compte pour « dans l'objectif » dès qu'il est répondu ou que son "
+            "objectif est passé, et pour « en 7 jours » dès qu'il est répondu ou a une semaine : "
+            "les cas encore dans les temps ne sont pas jugés, les deux parts peuvent donc "
+            "porter sur des cas différents.",
+        },
         "share": {"en": "share within 7 days", "fr": "part en 7 jours"},
         "none": {"en": "none", "fr": "aucun"},
         "member": {"en": "member", "fr": "membre"},
@@ -71,13 +89,33 @@ def _week_labels(insights: Insights) -> list[str]:
     return [week.strftime(fmt) for week in weeks]
 
 
+MAX_TICKS = 10
+
+
 def _thin_ticks(ax: Any, labels: list[str]) -> None:
-    # A year of weeks does not fit as labels: show about a dozen, evenly spaced.
-    step = max(1, -(-len(labels) // 12))
+    # Years of weeks do not fit as labels: show at most MAX_TICKS, evenly spaced and slanted
+    # so that "dd/mm/yy" labels never run into each other.
+    step = max(1, -(-len(labels) // MAX_TICKS))
     positions = list(range(len(labels)))[::step]
     ax.set_xticks(positions, [labels[i] for i in positions])
-    if step > 1:
-        ax.tick_params(axis="x", labelrotation=30)
+    if len(positions) > 6:
+        ax.tick_params(axis="x", labelrotation=35)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
+            tick.set_rotation_mode("anchor")
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut at a word boundary within `limit` characters, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    # A single very long word (a URL) is cut where it must be.
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.") + "…"
 
 
 def chart_weekly(insights: Insights, language: str) -> str:
@@ -118,18 +156,60 @@ def chart_trend(insights: Insights, language: str) -> str:
         w.median_response_h if w.median_response_h is not None else float("nan")
         for w in insights.weeks
     ]
-    ax.plot(labels, medians, marker="o", color="#4c78a8")
-    ax.set_ylabel(_l("hours", language))
+    unit = _trend_unit(insights)
+    in_minutes = unit == "minutes"
+    values = [m * 60 for m in medians] if in_minutes else medians
+    (median_line,) = ax.plot(
+        labels,
+        values,
+        marker="o",
+        color="#4c78a8",
+        label=f"{_l('median_line', language)} ({_l(unit, language)})",
+    )
+    ax.set_ylabel(_l(unit, language))
+    ax.set_ylim(bottom=0)
     share_axis = ax.twinx()
     shares = [
         100 * w.within_week if w.within_week is not None else float("nan") for w in insights.weeks
     ]
-    share_axis.plot(labels, shares, marker="s", linestyle="--", color="#54a24b")
+    (share_line,) = share_axis.plot(
+        labels,
+        shares,
+        marker="s",
+        linestyle="--",
+        color="#54a24b",
+        label=f"% {_l('share', language)}",
+    )
     share_axis.set_ylim(0, 105)
     share_axis.set_ylabel(f"% {_l('share', language)}")
-    ax.set_title(_l("trend", language))
+    ax.set_title(_l("trend", language), pad=24)
+    # Two lines on two axes: one legend names both, above the plot where it hides no point.
+    ax.legend(
+        handles=[median_line, share_line],
+        frameon=False,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        ncol=2,
+        fontsize=8,
+    )
     _thin_ticks(ax, labels)
     return _png(fig)
+
+
+def _trend_unit(insights: Insights) -> str:
+    known = [w.median_response_h for w in insights.weeks if w.median_response_h is not None]
+    # Minutes when answers come within a few hours: "0.2 hours" reads badly.
+    return "minutes" if known and max(known) < 3 else "hours"
+
+
+def trend_legend(insights: Insights, language: str) -> str:
+    """The trend chart's legend as HTML: which line is which, in which unit."""
+    unit = _l(_trend_unit(insights), language)
+    return (
+        f'<span style="color:#4c78a8">●—</span> {html.escape(_l("median_line", language))} '
+        f"({html.escape(unit)}) &nbsp; "
+        f'<span style="color:#54a24b">■ - -</span> % {html.escape(_l("share", language))}'
+    )
 
 
 def chart_load(insights: Insights, language: str) -> str:
@@ -169,18 +249,27 @@ def render_html(
     total_cases = sum(sum(states.values()) for states in report.by_kind_state.values())
     waiting = waiting if waiting is not None else list(report.oldest_waiting)
     waiting_count = waiting_total if waiting_total is not None else len(waiting)
-    charts = []
+    # (image, alt text, legend under the image): the legend repeats in text what the trend
+    # chart's two lines are, for readers who cannot see colours or the image.
+    charts: list[tuple[str, str, str]] = []
     if insights.weeks:
-        charts += [chart_weekly(insights, language), chart_trend(insights, language)]
+        charts.append((chart_weekly(insights, language), _l("per_week", language), ""))
+        charts.append(
+            (
+                chart_trend(insights, language),
+                _l("trend", language),
+                trend_legend(insights, language),
+            )
+        )
     if insights.response_hours:
-        charts.append(chart_distribution(insights, language))
+        charts.append((chart_distribution(insights, language), _l("dist", language), ""))
     if insights.load:
-        charts.append(chart_load(insights, language))
+        charts.append((chart_load(insights, language), _l("load", language), ""))
     rows = []
     for case in waiting:
         first = case.message_ids[0] if case.message_ids else ""
         link = message_link(case.platform, case.community, case.channel, first)
-        excerpt = esc(case.excerpt[:160])
+        excerpt = esc(shorten(case.excerpt, 160))
         cell = f'<a href="{esc(link)}">{excerpt}</a>' if link else excerpt
         waited = human_duration((report.now - case.opened_at).total_seconds(), language)
         rows.append(
@@ -190,7 +279,7 @@ def render_html(
         )
     faq = "".join(
         f"<li><b>{esc(c.label)}</b> ({c.count}) — "
-        + " / ".join(f"“{esc(e[:90])}”" for e in c.examples)
+        + " / ".join(f"“{esc(shorten(e, 90))}”" for e in c.examples)
         + "</li>"
         for c in insights.faq
     )
@@ -199,10 +288,20 @@ def render_html(
         f"{insights.staff_broadcasts} {_l('at', language)} · "
         f"<b>{_percent(insights.share_with)}</b> {_l('with', language)}"
     )
+    if waiting_count > len(waiting):
+        more = _l("more", language, n=waiting_count - len(waiting))
+        rows.append(f'<tr class="more"><td colspan="5">{esc(more)}</td></tr>')
     none = esc(_l("none", language))
     none_row = f'<tr><td colspan="5">{none}</td></tr>'
     none_item = f"<li>{none}</li>"
-    images = "".join(f'<img alt="chart" src="data:image/png;base64,{png}">' for png in charts)
+    judged_target = _l("judged", language, part=report.within_target, whole=report.judged_target)
+    judged_week = _l("judged", language, part=report.within_week, whole=report.judged_week)
+    images = "".join(
+        f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{png}">'
+        + (f'<figcaption class="legend">{legend}</figcaption>' if legend else "")
+        + "</figure>"
+        for png, alt, legend in charts
+    )
     return f"""<!DOCTYPE html>
 <html lang="{esc(language)}"><head><meta charset="utf-8">
 <title>{esc(title)}</title>
@@ -211,23 +310,29 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem;
 .cards {{ display: flex; gap: 1rem; flex-wrap: wrap; }}
 .card {{ border: 1px solid #ddd; border-radius: .5rem; padding: .8rem 1.2rem; min-width: 10rem; }}
 .card b {{ display: block; font-size: 1.6rem; }}
-img {{ display: block; max-width: 100%; margin: 1rem 0; }}
+img {{ display: block; max-width: 100%; margin: 1rem 0 .2rem; }} figure {{ margin: 0 0 1rem; }}
+figcaption {{ font-size: .85rem; color: #444; }}
 table {{ border-collapse: collapse; width: 100%; }} td, th {{ border-bottom: 1px solid #eee;
 padding: .3rem; text-align: left; vertical-align: top; white-space: nowrap; }}
 td:last-child {{ white-space: normal; overflow-wrap: anywhere; }}
+.card small {{ color: #666; }} .note {{ color: #555; font-size: .9rem; }}
+tr.more td {{ color: #666; font-style: italic; }}
 </style></head><body>
 <h1>{esc(title)} — {esc(_l("title", language))}</h1>
 <p>{esc(_l("as_of", language))} {esc(format_time(report.now, tz))}</p>
 <div class="cards">
 <div class="card">{esc(_l("cases", language))}<b>{total_cases}</b></div>
 <div class="card">{esc(_l("median", language))}<b>{esc(median)}</b></div>
-<div class="card">{esc(_l("target", language))}<b>{_percent(report.share_within_target)}</b></div>
-<div class="card">{esc(_l("week", language))}<b>{_percent(report.share_within_week)}</b></div>
+<div class="card">{esc(_l("target", language))}<b>{_percent(report.share_within_target)}</b>
+<small>{esc(judged_target)}</small></div>
+<div class="card">{esc(_l("week", language))}<b>{_percent(report.share_within_week)}</b>
+<small>{esc(judged_week)}</small></div>
 <div class="card">{esc(_l("waiting", language))}<b>{waiting_count}</b></div>
 </div>
+<p class="note">{esc(_l("denominators", language))}</p>
 {images}
 <h2>{esc(_l("never", language))}</h2>
-<table><tr><th>#</th><th>{esc(_l("member", language))}</th><th></th>
+<table><tr><th>#</th><th>{esc(_l("member", language))}</th><th>{esc(_l("kind", language))}</th>
 <th>{esc(_l("waited", language))}</th><th>{esc(_l("message", language))}</th></tr>
 {"".join(rows) or none_row}</table>
 <h2>{esc(_l("faq", language))}</h2>

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 _IRC = re.compile(r"^\[(\d\d):(\d\d)\] <([^>]+)> (.*)$")
+# The channels' factoid bots answer in a second: they are bots, never the support team.
+KNOWN_BOTS = frozenset({"ubottu", "ubotu", "ubotwo", "chanserv", "nickserv"})
 _ADDRESS = re.compile(r"^([\w\[\]|^`{}-]+)[:,] ")
 
 
@@ -73,7 +75,7 @@ def ubuntu(folder: Path, helpers: int) -> list[dict[str, Any]]:
         for r in records
         if r["reply_to"] and known.get((r["channel"], r["reply_to"])) != r["author"]["id"]
     )
-    return _mark_helpers(records, {nick for nick, _ in answers.most_common(helpers)})
+    return _mark_helpers(records, _top_people(answers, helpers))
 
 
 def disco(folder: Path, helpers: int) -> list[dict[str, Any]]:
@@ -107,12 +109,21 @@ def disco(folder: Path, helpers: int) -> list[dict[str, Any]]:
         starters.setdefault(record["thread"], record["author"]["id"])
         if record["author"]["id"] != starters[record["thread"]]:
             joined[record["author"]["id"]] += 1
-    return _mark_helpers(records, {user for user, _ in joined.most_common(helpers)})
+    return _mark_helpers(records, _top_people(joined, helpers))
+
+
+def _top_people(counts: Counter[str], n: int) -> set[str]:
+    """The n people (never a known bot) who answer most."""
+    people = [who for who, _ in counts.most_common() if who.casefold() not in KNOWN_BOTS]
+    return set(people[:n])
 
 
 def _mark_helpers(records: list[dict[str, Any]], helpers: set[str]) -> list[dict[str, Any]]:
     for record in records:
-        record["author"]["staff"] = record["author"]["id"] in helpers
+        author = record["author"]
+        if author["id"].casefold() in KNOWN_BOTS:
+            author["bot"] = True
+        author["staff"] = author["id"] in helpers and not author.get("bot")
     records.sort(key=lambda r: r["ts"])
     return records
 

@@ -20,7 +20,7 @@ def test_member_complaint_then_moderator_approves(
 ) -> None:
     chat, out = session(config, clock, db_path)
     chat.handle("alice: ma commande n'est jamais arrivée, toujours rien reçu")
-    assert any("case #1 opened" in line and "réclamation" in line for line in out)
+    assert any("cas n°1 ouvert" in line and "réclamation" in line for line in out)
     chat.handle("/case 1")
     assert any("[1]" in line for line in out)
     chat.handle("/approve 1")
