@@ -294,9 +294,23 @@ def _detect_records(lines: IO[str]) -> Iterator[tuple[Any, str | None, str | Non
             if not isinstance(record, dict) or not isinstance(record.get("text"), str):
                 raise ValueError('expected {"id": ..., "text": "..."}')
             yield record.get("id"), record["text"], None
-        except ValueError as exc:
+        # RecursionError: a line nested thousands deep is one bad line, not the end of the run.
+        except (ValueError, RecursionError) as exc:
             _LOGGER.warning("stdin line %d skipped: %s", number, exc)
             yield None, None, f"line {number}: {exc}"
+
+
+def _json_line(record: dict[str, Any]) -> str:
+    """One output line; an id holding a lone surrogate is written escaped, so it is kept exact
+    and the output stays valid UTF-8."""
+    try:
+        line = json.dumps(record, ensure_ascii=False)
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(record)
+    except (ValueError, RecursionError):  # an id too large or too deep to write back
+        line = json.dumps({**record, "id": None, "error": "id cannot be written back"})
+    return line + "\n"
 
 
 def cmd_detect(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
@@ -311,7 +325,7 @@ def cmd_detect(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
         results = iter(detector.detect_batch(texts))
         for ident, text, error in batch:
             if text is None:
-                out.write(json.dumps({"id": ident, "error": error}) + "\n")
+                out.write(_json_line({"id": ident, "error": error}))
                 continue
             det = next(results)
             record = {
@@ -321,7 +335,7 @@ def cmd_detect(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
                 "kind": det.kind(threshold).value,
                 "lang": det.language,
             }
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.write(_json_line(record))
         batch.clear()
 
     for item in _detect_records(sys.stdin):

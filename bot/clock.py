@@ -5,6 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+# Times a message may carry. Outside them a date is garbage (a forged payload, a broken
+# export) and adding a deadline or a snooze to it would overflow Python's datetime.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
 
 class Clock(Protocol):
     """Something that tells the current time as an aware UTC datetime."""
@@ -47,6 +52,11 @@ class ManualClock:
         return self._now
 
 
+def in_range(when: datetime) -> bool:
+    """True when `when` lies between EARLIEST and LATEST, where deadline arithmetic is safe."""
+    return EARLIEST <= when < LATEST
+
+
 def to_db(when: datetime) -> str:
     """Serialise a time for storage: UTC, fixed width, so text order is time order."""
     return when.astimezone(UTC).isoformat(timespec="microseconds")
@@ -58,8 +68,17 @@ def from_db(text: str) -> datetime:
 
 
 def parse_timestamp(text: str) -> datetime:
-    """Parse an ISO 8601 timestamp ('Z' allowed); a naive one is refused, never guessed."""
+    """Parse an ISO 8601 timestamp ('Z' allowed); a naive one is refused, never guessed.
+
+    A time before 1970 or from 2200 on is refused too (ValueError): no chat message has one.
+    """
     when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if when.tzinfo is None:
         raise ValueError(f"timestamp {text!r} has no time zone")
-    return when.astimezone(UTC)
+    try:
+        when = when.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise ValueError(f"timestamp {text!r} is out of range") from exc
+    if not in_range(when):
+        raise ValueError(f"timestamp {text!r} is out of range ({EARLIEST.year}-{LATEST.year})")
+    return when

@@ -16,6 +16,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot import redaction
 
 ONE_WEEK = timedelta(days=7)
+# The longest duration any key accepts: beyond it deadline arithmetic would overflow, and no
+# setting of a chat assistant needs more than a year.
+MAX_DURATION = timedelta(days=366)
+# The languages Huitaine speaks: the rule detector, the bundled templates and every
+# moderator-facing text exist in these, and no other.
+LANGUAGES = ("fr", "en")
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
 
@@ -41,7 +47,12 @@ def parse_duration(value: object, key: str) -> timedelta:
             key, f"cannot read duration {value!r}", 'use days/hours/minutes: "7d", "48h", "30m"'
         )
     days, hours, minutes = (int(part or 0) for part in match.groups())
-    duration = timedelta(days=days, hours=hours, minutes=minutes)
+    try:
+        duration = timedelta(days=days, hours=hours, minutes=minutes)
+    except OverflowError:
+        duration = MAX_DURATION * 2  # refused just below, with the same message
+    if duration > MAX_DURATION:
+        raise ConfigError(key, f"duration {value!r} is too long", "use a year or less")
     if duration <= timedelta(0):
         raise ConfigError(key, f"duration {value!r} is zero", "use a positive duration")
     return duration
@@ -269,17 +280,28 @@ def _community(raw: dict[str, Any]) -> CommunityConfig:
     default = CommunityConfig()
     language = _expect(s.get("language", default.language), str, "community.language", '"fr"')
     languages = _str_list(s.get("languages", list(default.languages)), "community.languages")
-    for code in (language, *languages):
-        if not re.fullmatch(r"[a-z]{2}", code):
+    supported = " or ".join(f'"{code}"' for code in LANGUAGES)
+    if language not in LANGUAGES:
+        raise ConfigError(
+            "community.language",
+            f"{language!r} is not a language Huitaine speaks (its detector, templates and "
+            f"moderator texts exist in {', '.join(LANGUAGES)})",
+            f"use {supported}",
+        )
+    for code in languages:
+        if code not in LANGUAGES:
             raise ConfigError(
-                "community.languages", f"{code!r} is not a language code", 'use "fr", "en", …'
+                "community.languages",
+                f"{code!r} is not a language Huitaine detects (it knows {', '.join(LANGUAGES)})",
+                f"list some of {supported}",
             )
     timezone = _expect(s.get("timezone", default.timezone), str, "community.timezone", '"UTC"')
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    # OSError: a name too long for a file name (the zone database is a folder of files).
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ConfigError(
-            "community.timezone", f"unknown time zone {timezone!r}", 'use e.g. "Europe/Paris"'
+            "community.timezone", f"unknown time zone {timezone[:60]!r}", 'use e.g. "Europe/Paris"'
         ) from exc
     name = _expect(s.get("name", default.name), str, "community.name", '"My community"')
     return CommunityConfig(name=name, language=language, languages=languages, timezone=timezone)
@@ -348,10 +370,28 @@ def _deadlines(raw: dict[str, Any]) -> DeadlineConfig:
     }
     for key, target in targets.items():
         if target > limit:
+            # The target may be a default: name its value, not a key the file does not have.
+            written = s.get(key, "48h" if key == "question_target" else "24h")
             raise ConfigError(
                 f"deadlines.{key}",
-                f"target {s[key]!r} is longer than the limit {s.get('limit', '7d')!r}",
-                "shorten the target or lengthen deadlines.limit (7d at most)",
+                f"target {written!r} is longer than the limit {s.get('limit', '7d')!r}",
+                f"shorten the target (set deadlines.{key}) or lengthen deadlines.limit"
+                " (7d at most)",
+            )
+    remind_before_target = durations("remind_before_target", ["2h"])
+    remind_before_limit = durations("remind_before_limit", ["24h"])
+    longest_target = max(targets.values())
+    for key, points, until in (
+        ("remind_before_target", remind_before_target, longest_target),
+        ("remind_before_limit", remind_before_limit, limit),
+    ):
+        # Only points the file writes: a default that does not fit a short target is unused.
+        if key in s and points and points[0] >= until:
+            raise ConfigError(
+                f"deadlines.{key}",
+                f"a reminder {_show(points[0])} before is not after the case opens"
+                f" (the {key.removeprefix('remind_before_')} is {_show(until)})",
+                f"use points shorter than {_show(until)}",
             )
     escalate_to = _expect(
         s.get("escalate_to", "@moderators"), str, "deadlines.escalate_to", '"@Team leads"'
@@ -360,10 +400,40 @@ def _deadlines(raw: dict[str, Any]) -> DeadlineConfig:
         question_target=targets["question_target"],
         complaint_target=targets["complaint_target"],
         limit=limit,
-        remind_before_target=durations("remind_before_target", ["2h"]),
-        remind_before_limit=durations("remind_before_limit", ["24h"]),
+        remind_before_target=remind_before_target,
+        remind_before_limit=remind_before_limit,
         escalate_to=escalate_to,
     )
+
+
+def _show(duration: timedelta) -> str:
+    """A duration as the file writes it: "8d", "36h", "90m"."""
+    minutes = int(duration.total_seconds()) // 60
+    for unit, size in (("d", 1440), ("h", 60)):
+        if minutes % size == 0:
+            return f"{minutes // size}{unit}"
+    return f"{minutes}m"
+
+
+def _bounded(value: timedelta, key: str, most: timedelta, why: str) -> timedelta:
+    if value > most:
+        raise ConfigError(
+            key,
+            f"{_show(value)} is longer than {_show(most)}: {why}",
+            f'use "{_show(most)}" or less',
+        )
+    return value
+
+
+def _directory(value: object) -> str:
+    directory: str = _expect(value, str, "responses.directory", '"responses"')
+    if directory and not Path(directory).is_dir():
+        raise ConfigError(
+            "responses.directory",
+            f"{directory!r} is not a folder (cases would get no drafted replies)",
+            'write the path of a folder of *.toml templates, or "" for the bundled ones',
+        )
+    return directory
 
 
 def _platform(raw: dict[str, Any], name: str, default_env: str) -> PlatformConfig:
@@ -415,21 +485,29 @@ def parse_config(raw: dict[str, Any]) -> Config:
         detection=_detection(raw),
         deadlines=_deadlines(raw),
         cases=CasesConfig(
-            join_window=parse_duration(cases.get("join_window", "1h"), "cases.join_window")
+            join_window=_bounded(
+                parse_duration(cases.get("join_window", "1h"), "cases.join_window"),
+                "cases.join_window",
+                ONE_WEEK,
+                "a follow-up that late is a new case",
+            )
         ),
         staff=_staff(staff),
-        review=ReviewConfig(snooze=parse_duration(review.get("snooze", "4h"), "review.snooze")),
+        review=ReviewConfig(
+            snooze=_bounded(
+                parse_duration(review.get("snooze", "4h"), "review.snooze"),
+                "review.snooze",
+                ONE_WEEK,
+                "a snoozed case would outlive the one-week rule",
+            )
+        ),
         digest=_digest(raw),
         storage=StorageConfig(
             database=_expect(
                 storage.get("database", "huitaine.db"), str, "storage.database", '"huitaine.db"'
             )
         ),
-        responses=ResponsesConfig(
-            directory=_expect(
-                responses.get("directory", ""), str, "responses.directory", '"responses"'
-            )
-        ),
+        responses=ResponsesConfig(directory=_directory(responses.get("directory", ""))),
         discord=_platform(raw, "discord", "DISCORD_TOKEN"),
         telegram=_platform(raw, "telegram", "TELEGRAM_TOKEN"),
     )

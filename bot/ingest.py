@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.cases import CaseBook
-from bot.clock import from_db, to_db
+from bot.clock import EARLIEST, LATEST, from_db, in_range, to_db
 from bot.config import Config
 from bot.detect.base import Detector
 from bot.memory import ReplyMemory
@@ -81,6 +81,8 @@ class Ingestor:
 
     def ingest(self, message: Message) -> IngestResult:
         """Store `message` once and act on it; delivering it again changes nothing."""
+        if _out_of_range(message):
+            return IngestResult(Outcome.IGNORED)
         stored = self.store_new(message)
         if stored is None:
             return IngestResult(Outcome.DUPLICATE)
@@ -114,6 +116,8 @@ class Ingestor:
         added = 0
         rows: list[dict[str, object]] = []
         for message in messages:
+            if _out_of_range(message):
+                continue
             message = _with_text(message, clean_text(message.text))
             rows.append(_message_row(message, self.is_staff(message)))
             if len(rows) >= batch:
@@ -140,7 +144,8 @@ class Ingestor:
 
     def _process(self, message: Message, detection: Detection | None = None) -> IngestResult:
         staff = self.is_staff(message)
-        if message.author.is_bot:
+        # A row stored before dates were checked must not stop every later start-up.
+        if message.author.is_bot or _out_of_range(message):
             self._mark_processed(message, None)
             return IngestResult(Outcome.IGNORED)
         if staff:
@@ -170,6 +175,8 @@ class Ingestor:
 
     def edit(self, message: Message, edited_at: datetime) -> IngestResult:
         """Apply an edit: update the text and detect again; an unknown message is ingested."""
+        if _out_of_range(message):
+            return IngestResult(Outcome.IGNORED)
         message = _with_text(message, clean_text(message.text))
         row = self.store.row("SELECT * FROM messages WHERE key = ?", (message.key,))
         if row is None:
@@ -258,6 +265,20 @@ class Ingestor:
                 "reasons": dumps(list(detection.reasons)),
             }
         self.store.update("messages", "key", message.key, changes)
+
+
+def _out_of_range(message: Message) -> bool:
+    """True (with a log line) for a message dated where deadlines cannot be computed."""
+    if in_range(message.created_at):
+        return False
+    _LOGGER.warning(
+        "message %s skipped: its date %s is outside %d-%d",
+        message.key,
+        message.created_at.isoformat(),
+        EARLIEST.year,
+        LATEST.year - 1,
+    )
+    return True
 
 
 def _with_text(message: Message, text: str) -> Message:

@@ -48,7 +48,18 @@ def _text(record: dict[str, Any], key: str, *, required: bool = True) -> str | N
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise BadLine(f"'{key}' must be a string")
-    return str(value)
+    try:
+        text = str(value)
+        # A lone surrogate (a broken \ud800 escape) cannot be stored: an id must be exact.
+        text.encode("utf-8")
+    except ValueError as exc:  # UnicodeEncodeError, or an integer of thousands of digits
+        raise BadLine(f"'{key}' is not valid text") from exc
+    return text
+
+
+def _name(value: str) -> str:
+    """A display name with any lone surrogate shown as "?", as message texts are stored."""
+    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 def parse_event(line: str | bytes) -> Event:
@@ -57,14 +68,17 @@ def parse_event(line: str | bytes) -> Event:
         raise BadLine(f"line longer than {MAX_LINE_BYTES} bytes")
     try:
         record = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    # ValueError also covers an integer of thousands of digits; RecursionError a line nested
+    # thousands deep.
+    except (ValueError, RecursionError) as exc:
         raise BadLine(f"not JSON ({exc.__class__.__name__})") from exc
     if not isinstance(record, dict):
         raise BadLine("not a JSON object")
-    try:
-        kind = EventType(record.get("event", "message"))
-    except ValueError as exc:
-        raise BadLine(f"unknown event {record.get('event')!r}") from exc
+    event = record.get("event", "message")
+    if not isinstance(event, str) or event not in {e.value for e in EventType}:
+        shown = repr(event[:40]) if isinstance(event, str) else "of another type than text"
+        raise BadLine(f"unknown event {shown}")
+    kind = EventType(event)
     author = record.get("author") or {}
     if not isinstance(author, dict):
         raise BadLine("'author' must be an object")
@@ -72,7 +86,7 @@ def parse_event(line: str | bytes) -> Event:
     try:
         created_at = parse_timestamp(ts or "")
     except ValueError as exc:
-        raise BadLine(f"bad timestamp {ts!r}") from exc
+        raise BadLine(f"bad timestamp {(ts or '')[:40]!r}") from exc
     mentions = record.get("mentions") or []
     if not isinstance(mentions, list):
         raise BadLine("'mentions' must be a list")
@@ -92,16 +106,24 @@ def parse_event(line: str | bytes) -> Event:
         reply_to=_text(record, "reply_to", required=False),
         author=Author(
             id=author_id,
-            name=_text(author, "name", required=False) or author_id,
+            name=_name(_text_or_none(author, "name") or author_id),
             is_staff=bool(author.get("staff", False)),
             is_bot=bool(author.get("bot", False)),
         ),
         text=text,
         created_at=created_at,
-        mentions=tuple(str(m) for m in mentions),
+        mentions=tuple(str(_text({"mention": m}, "mention")) for m in mentions),
         edited=kind is EventType.EDIT,
     )
     return Event(kind, message)
+
+
+def _text_or_none(record: dict[str, Any], key: str) -> str | None:
+    """A display field: read as `_text` does, but a name that cannot be stored is cleaned."""
+    value = record.get(key)
+    if isinstance(value, str):
+        return value
+    return _text(record, key, required=False)
 
 
 @dataclass

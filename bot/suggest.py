@@ -51,9 +51,22 @@ def fold(text: str) -> str:
 
 def _check_placeholders(text: str, where: str) -> None:
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        fields = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(text)
+            if name is not None
+        ]
     except ValueError as exc:
         raise TemplateError(f"{where}: {exc} (write a literal brace as {{{{ or }}}})") from exc
+    for name, spec, conversion in fields:
+        # A format spec or conversion ({member:x}, {member:>999999999}, {member!r}) would fail
+        # or allocate at every render, long after loading: only plain {name} is allowed.
+        if spec or conversion:
+            raise TemplateError(
+                f"{where}: placeholder {{{name}{'!' + conversion if conversion else ''}"
+                f"{':' + spec if spec else ''}}} has a format; write it plainly, e.g. {{member}}"
+            )
+    names = {name for name, _, _ in fields}
     unknown = names - _PLACEHOLDERS
     if unknown:
         raise TemplateError(
@@ -71,19 +84,32 @@ def _parse_file(name: str, content: str) -> list[Template]:
         raise TemplateError(f'{name}: missing language = "xx"')
     signature = data.get("signature")
     if signature is not None:
-        _check_placeholders(str(signature), f"{name}: signature")
+        if not isinstance(signature, str):
+            raise TemplateError(f'{name}: signature must be a string, e.g. "— {{moderator}}"')
+        _check_placeholders(signature, f"{name}: signature")
+    items = data.get("template", [])
+    if not isinstance(items, list):
+        raise TemplateError(f"{name}: template must be [[template]] blocks")
     templates = []
-    for index, item in enumerate(data.get("template", [])):
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise TemplateError(f"{name}: template #{index + 1} is not a [[template]] block")
         where = f"{name}: template {item.get('id', index)!r}"
         try:
             kind = Kind(item["kind"])
-            text = str(item["text"]).strip()
-            template_id = str(item["id"])
+            text = item["text"]
+            template_id = item["id"]
+            if not isinstance(text, str) or not isinstance(template_id, str):
+                raise ValueError("id and text are strings")
+            text = text.strip()
         except (KeyError, ValueError) as exc:
             raise TemplateError(f"{where}: needs id, kind (question/complaint) and text") from exc
         _check_placeholders(text, where)
         use_signature = item.get("signature", True) is not False
-        keywords = tuple(fold(k) for k in item.get("keywords", []))
+        raw_keywords = item.get("keywords", [])
+        if not isinstance(raw_keywords, list) or not all(isinstance(k, str) for k in raw_keywords):
+            raise TemplateError(f'{where}: keywords must be a list of words, e.g. ["refund"]')
+        keywords = tuple(fold(k) for k in raw_keywords)
         templates.append(
             Template(
                 id=template_id,
@@ -102,10 +128,13 @@ def _parse_file(name: str, content: str) -> list[Template]:
 def load_templates(directory: str | Path | None = None) -> list[Template]:
     """Load every `*.toml` template file from `directory`, or the bundled ones."""
     folder = Path(directory) if directory else bundled_dir("responses", "huitaine_responses")
-    files = [(p.name, p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.toml"))]
     templates: list[Template] = []
-    for name, content in files:
-        templates.extend(_parse_file(name, content))
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            content = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise TemplateError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
+        templates.extend(_parse_file(path.name, content))
     seen: set[str] = set()
     for template in templates:
         if template.id in seen:

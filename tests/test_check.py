@@ -8,7 +8,7 @@ import pytest
 
 from bot.check import Status, ask_platforms, check_database, check_templates, run_checks
 from bot.cli import main
-from bot.config import parse_config
+from bot.config import ConfigError, parse_config
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -77,7 +77,12 @@ def test_a_token_without_its_package_names_the_extra() -> None:
 
 
 def test_templates_folder_missing_empty_or_without_the_language(tmp_path: Path) -> None:
-    missing = check_templates(parse_config({"responses": {"directory": str(tmp_path / "no")}}))
+    with pytest.raises(ConfigError, match="is not a folder"):  # refused when the file loads
+        parse_config({"responses": {"directory": str(tmp_path / "no")}})
+    (tmp_path / "gone").mkdir()
+    configured = parse_config({"responses": {"directory": str(tmp_path / "gone")}})
+    (tmp_path / "gone").rmdir()  # removed after the configuration was read
+    missing = check_templates(configured)
     assert missing.status is Status.PROBLEM
     assert "is not a folder" in missing.detail
     empty = check_templates(parse_config({"responses": {"directory": str(tmp_path)}}))

@@ -55,12 +55,13 @@ def test_example_file_is_valid_and_documents_every_key() -> None:
         ({"detection": {"treshold": 0.5}}, "detection.treshold", "threshold"),
         ({"colour": "blue"}, "colour", "community"),
         ({"community": {"timezone": "Paris"}}, "community.timezone", "Europe/Paris"),
-        ({"community": {"language": "french"}}, "community.languages", '"fr"'),
+        ({"community": {"language": "french"}}, "community.language", '"fr"'),
         ({"telegram": {"token": "123:abc"}}, "telegram.token", "environment variable"),
         ({"discord": {"token_env": "my token"}}, "discord.token_env", "DISCORD_TOKEN"),
         ({"staff": {"user_ids": [123]}}, "staff.user_ids", '"discord:123" or "telegram:123"'),
         ({"staff": {"user_ids": ["42"]}}, "staff.user_ids", "which platform"),
         ({"staff": {"user_ids": ["slack:42"]}}, "staff.user_ids", '"discord:42"'),
+        ({"staff": {"user_ids": [1.5]}}, "staff.user_ids", '"discord:1234"'),
     ],
 )
 def test_bad_values_name_the_key_and_the_fix(raw: dict[str, object], key: str, hint: str) -> None:

@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
+
+import ijson
 
 _LOGGER = logging.getLogger(__name__)
+# A chat message is a few levels deep; a record nested deeper is garbage or an attack, and is
+# skipped without being built.
+MAX_DEPTH = 64
+# Prefixes ("messages.item", "chats.list.item.id") are only needed near the top of the file;
+# building them for every level costs the square of the depth in memory.
+_PREFIX_DEPTH = 8
+# A lone low surrogate escape (\udc80) makes the C parser raise UnicodeDecodeError and lose the
+# rest of the file; a lone high one it already reads as "?". Escaped backslashes are matched
+# first so that a literal "\\udc80" in a message is left alone.
+_ESCAPE = re.compile(
+    rb"\\\\|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+_ESCAPE_TAIL = 12  # the longest escape (a surrogate pair) is 12 bytes
+_HIGH = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}")
+_MAX_CARRY = 1 << 20  # a megabyte of backslashes is read as it comes
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +119,112 @@ class Progress:
         if self.enabled:
             self.out.write(f"\r{self.label}: 100.0% · {count:,} messages\n")
             self.out.flush()
+
+
+def _fix_escape(match: re.Match[bytes]) -> bytes:
+    text = match.group()
+    return text if len(text) != 6 else b"\\ufffd"
+
+
+class SurrogateSafe:
+    """A binary file whose lone low-surrogate escapes read as U+FFFD (shown as "�")."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        """Wrap `handle`, read from its current position."""
+        self.handle = handle
+        self._carry = b""
+
+    def read(self, size: int = -1) -> bytes:
+        """Read about `size` bytes (the end of a possible escape waits for the next read)."""
+        if size == 0:
+            return b""
+        chunk, self._carry = self._carry, b""
+        while True:
+            more = self.handle.read(size)
+            chunk += more
+            cut = _safe_cut(chunk) if more and len(chunk) < _MAX_CARRY else len(chunk)
+            if cut > 0 or not more:
+                chunk, self._carry = chunk[:cut], chunk[cut:]
+                return _ESCAPE.sub(_fix_escape, chunk)
+
+
+def _safe_cut(chunk: bytes) -> int:
+    """Where `chunk` can be cut without splitting an escape, a surrogate pair or a run of \\."""
+    cut = chunk.find(b"\\", max(0, len(chunk) - _ESCAPE_TAIL))
+    if cut < 0:
+        return len(chunk)
+    if _HIGH.fullmatch(chunk[max(0, cut - 6) : cut]):
+        cut -= 6  # the first half of a pair stays with its second half
+    while cut > 0 and chunk[cut - 1 : cut] == b"\\":
+        cut -= 1
+    return cut
+
+
+def parse_events(handle: BinaryIO) -> Iterator[tuple[str | None, str, Any]]:
+    """ijson.parse's (prefix, event, value), with a prefix only near the top of the file.
+
+    Deeper events have the prefix None: no reader needs it there, and ijson's own prefixes
+    cost memory in the square of the depth (a record 100,000 deep took 24 GB).
+    """
+    path: list[str] = []
+    for event, value in ijson.basic_parse(SurrogateSafe(handle), use_float=True):
+        if event == "map_key":
+            prefix = ".".join(path[:-1]) if len(path) <= _PREFIX_DEPTH else None
+            path[-1] = value
+        elif event in ("start_map", "start_array"):
+            prefix = ".".join(path) if len(path) <= _PREFIX_DEPTH else None
+            path.append("" if event == "start_map" else "item")
+        elif event in ("end_map", "end_array"):
+            path.pop()
+            prefix = ".".join(path) if len(path) <= _PREFIX_DEPTH else None
+        else:
+            prefix = ".".join(path) if len(path) <= _PREFIX_DEPTH else None
+        yield prefix, event, value
+
+
+class Record:
+    """Builds one record from parse events; past MAX_DEPTH levels it stops building."""
+
+    def __init__(self) -> None:
+        """Start an empty record."""
+        self._builder: ijson.ObjectBuilder | None = ijson.ObjectBuilder()
+        self._depth = 0
+
+    def feed(self, event: str, value: Any) -> bool:
+        """Take one event; True once the record is complete."""
+        if event in ("start_map", "start_array"):
+            self._depth += 1
+            if self._depth > MAX_DEPTH:
+                self._builder = None  # what was built so far is dropped with it
+        if self._builder is not None:
+            self._builder.event(event, value)
+        if event in ("end_map", "end_array"):
+            self._depth -= 1
+        return self._depth == 0
+
+    @property
+    def value(self) -> Any:
+        """The record; SkipRecord if it was nested too deep."""
+        if self._builder is None:
+            raise SkipRecord(f"nested deeper than {MAX_DEPTH} levels")
+        return self._builder.value
+
+
+def records(
+    events: Iterable[tuple[str | None, str, Any]], is_record: Any
+) -> Iterator[tuple[str | None, str, Any] | Record]:
+    """Pass events through, but group those of each record (where `is_record(prefix)`)."""
+    current: Record | None = None
+    for prefix, event, value in events:
+        if current is not None:
+            if current.feed(event, value):
+                yield current
+                current = None
+            continue
+        if event not in ("end_map", "end_array", "map_key") and is_record(prefix):
+            current = Record()
+            if current.feed(event, value):
+                yield current
+                current = None
+            continue
+        yield prefix, event, value

@@ -9,7 +9,15 @@ from typing import Any
 
 import ijson
 
-from adapters.exports.common import ImportStats, Progress, SkipRecord, StaffRule
+from adapters.exports.common import (
+    ImportStats,
+    Progress,
+    Record,
+    SkipRecord,
+    StaffRule,
+    parse_events,
+    records,
+)
 from bot.clock import parse_timestamp
 from bot.models import Author, Message
 
@@ -31,7 +39,7 @@ def _message(record: Any, header: dict[str, str], staff: StaffRule) -> Message:
     if not isinstance(record, dict):
         raise SkipRecord("not an object")
     kind = record.get("type", "Default")
-    if kind not in _CONVERSATION:
+    if not isinstance(kind, str) or kind not in _CONVERSATION:
         raise SkipRecord(f"service message ({kind})")
     author = record.get("author")
     if not isinstance(author, dict) or "id" not in author:
@@ -43,10 +51,12 @@ def _message(record: Any, header: dict[str, str], staff: StaffRule) -> Message:
         raise SkipRecord(f"missing '{exc.args[0]}'") from exc
     except ValueError as exc:
         raise SkipRecord("bad timestamp") from exc
-    roles = [str(r.get("name", "")) for r in author.get("roles") or [] if isinstance(r, dict)]
+    roles = [str(r.get("name", "")) for r in _list(author.get("roles")) if isinstance(r, dict)]
     author_id = str(author["id"])
     name = author.get("nickname") or author.get("name") or author_id
-    reference = record.get("reference") or {}
+    reference = record.get("reference")
+    if not isinstance(reference, dict):
+        reference = {}
     channel_type = header.get("channel.type", "")
     channel = header.get("channel.id", "")
     thread = None
@@ -70,9 +80,18 @@ def _message(record: Any, header: dict[str, str], staff: StaffRule) -> Message:
         ),
         text=content if isinstance(content, str) else "",
         created_at=created,
-        mentions=tuple(str(m["id"]) for m in record.get("mentions") or [] if "id" in m),
+        mentions=tuple(
+            str(m["id"])
+            for m in _list(record.get("mentions"))
+            if isinstance(m, dict) and "id" in m
+        ),
         edited=bool(record.get("timestampEdited")),
     )
+
+
+def _list(value: Any) -> list[Any]:
+    """A list field, or nothing when the export has something else there."""
+    return value if isinstance(value, list) else []
 
 
 def read_discord_export(
@@ -81,26 +100,25 @@ def read_discord_export(
     """Yield the messages of one export, never holding the whole file in memory."""
     with path.open("rb") as handle:
         bar = Progress(handle, path.stat().st_size, path.name) if progress else None
-        events = ijson.parse(handle, use_float=True)
         header: dict[str, str] = {}
         try:
-            for prefix, event, value in events:
-                if prefix in _HEADER and value is not None:
-                    header[prefix] = str(value)
-                if prefix == "messages" and event == "start_array":
-                    break
-            for index, record in enumerate(ijson.items(events, "messages.item", use_float=True)):
+            for item in records(parse_events(handle), lambda prefix: prefix == "messages.item"):
+                if not isinstance(item, Record):
+                    prefix, _, value = item
+                    if prefix in _HEADER and value is not None:
+                        header[prefix] = str(value)
+                    continue
                 stats.read += 1
                 try:
-                    message = _message(record, header, staff)
+                    message = _message(item.value, header, staff)
                 except SkipRecord as exc:
-                    stats.skip(f"{path.name} message #{index + 1}", str(exc))
+                    stats.skip(f"{path.name} message #{stats.read}", str(exc))
                     continue
                 stats.kept += 1
                 if bar:
                     bar.update(stats.kept)
                 yield message
-        except ijson.JSONError as exc:
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
             stats.stop_at(path, exc)
         if bar:
             bar.done(stats.kept)

@@ -11,7 +11,16 @@ from typing import Any
 
 import ijson
 
-from adapters.exports.common import ImportStats, Progress, SkipRecord, StaffRule
+from adapters.exports.common import (
+    ImportStats,
+    Progress,
+    Record,
+    SkipRecord,
+    StaffRule,
+    parse_events,
+    records,
+)
+from bot.clock import in_range
 from bot.models import Author, Message
 
 _LOGGER = logging.getLogger(__name__)
@@ -35,19 +44,25 @@ def flatten_text(text: Any) -> str:
 
 def _when(record: dict[str, Any]) -> datetime:
     if "date_unixtime" in record:
-        return datetime.fromtimestamp(int(record["date_unixtime"]), tz=UTC)
-    # Old exports only have local time without a zone; it is read as UTC rather than guessed.
-    return datetime.fromisoformat(str(record["date"])).replace(tzinfo=UTC)
+        when = datetime.fromtimestamp(int(record["date_unixtime"]), tz=UTC)
+    else:
+        # Old exports only have local time without a zone; it is read as UTC, not guessed.
+        when = datetime.fromisoformat(str(record["date"])).replace(tzinfo=UTC)
+    if not in_range(when):
+        raise ValueError(f"date {when.year} out of range")
+    return when
 
 
 def _mentions(record: dict[str, Any]) -> tuple[str, ...]:
     entities = record.get("text_entities") or []
     if not entities and isinstance(record.get("text"), list):
-        entities = [e for e in record["text"] if isinstance(e, dict)]
+        entities = record["text"]
+    if not isinstance(entities, list):
+        return ()
     return tuple(
         f"user{e['user_id']}"
         for e in entities
-        if e.get("type") == "mention_name" and "user_id" in e
+        if isinstance(e, dict) and e.get("type") == "mention_name" and "user_id" in e
     )
 
 
@@ -63,8 +78,8 @@ def _message(record: Any, chat: _Chat, staff: StaffRule) -> Message:
     if not isinstance(record, dict):
         raise SkipRecord("not an object")
     if record.get("type") == "service":
-        if record.get("action") == "topic_created" and "id" in record:
-            chat.topics.add(int(record["id"]))
+        if record.get("action") == "topic_created" and isinstance(record.get("id"), int):
+            chat.topics.add(record["id"])
         raise SkipRecord(f"service message ({record.get('action', 'unknown')})")
     try:
         message_id = int(record["id"])
@@ -100,45 +115,36 @@ def _message(record: Any, chat: _Chat, staff: StaffRule) -> Message:
     )
 
 
+def _is_message(prefix: str | None) -> bool:
+    return prefix is not None and _MESSAGE_PREFIX.match(prefix) is not None
+
+
 def read_telegram_export(
     path: Path, staff: StaffRule, stats: ImportStats, *, progress: bool = True
 ) -> Iterator[Message]:
     """Yield the messages of an export, one chat after another, never holding the file."""
     with path.open("rb") as handle:
         bar = Progress(handle, path.stat().st_size, path.name) if progress else None
-        events = ijson.parse(handle, use_float=True)
         chat = _Chat()
-        builder: ijson.ObjectBuilder | None = None
-        depth = 0
         try:
-            for prefix, event, value in events:
-                if builder is not None:
-                    builder.event(event, value)
-                    depth += event in ("start_map", "start_array")
-                    depth -= event in ("end_map", "end_array")
-                    if depth == 0:
-                        stats.read += 1
-                        try:
-                            message = _message(builder.value, chat, staff)
-                        except SkipRecord as exc:
-                            stats.skip(
-                                f"{path.name} chat {chat.id} record #{stats.read}", str(exc)
-                            )
-                        else:
-                            stats.kept += 1
-                            if bar:
-                                bar.update(stats.kept)
-                            yield message
-                        builder = None
+            for item in records(parse_events(handle), _is_message):
+                if isinstance(item, Record):
+                    stats.read += 1
+                    try:
+                        message = _message(item.value, chat, staff)
+                    except SkipRecord as exc:
+                        stats.skip(f"{path.name} chat {chat.id} record #{stats.read}", str(exc))
+                    else:
+                        stats.kept += 1
+                        if bar:
+                            bar.update(stats.kept)
+                        yield message
                     continue
+                prefix, event, value = item
                 if prefix in ("id", "chats.list.item.id") and event == "number":
                     chat = _Chat()
                     chat.id = str(value)
-                elif event == "start_map" and _MESSAGE_PREFIX.match(prefix):
-                    builder = ijson.ObjectBuilder()
-                    builder.event(event, value)
-                    depth = 1
-        except ijson.JSONError as exc:
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
             stats.stop_at(path, exc)
         if bar:
             bar.done(stats.kept)
