@@ -162,7 +162,15 @@ class Runtime:
         return result
 
     async def tick(self) -> list[Notice]:
-        """Run the scheduler once and deliver what is due; return the delivered notices."""
+        """Run the scheduler once and deliver what is due; return the delivered notices.
+
+        Messages whose processing failed earlier in this run are tried again first.
+        """
+        retried = await self.call(self.core.ingestor.retry_failed)
+        if retried:
+            _LOGGER.warning("processed %d messages whose processing had failed", len(retried))
+        for result in retried:
+            await self._show(result)
         notices = await self.call(self.core.tick)
         delivered = []
         for notice in notices:

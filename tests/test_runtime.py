@@ -202,3 +202,26 @@ async def test_a_failing_message_does_not_stall_the_ones_behind_it(
         await runtime.ingest(Broken())  # type: ignore[arg-type]
     result = await asyncio.wait_for(runtime.ingest(msg("where is my parcel? still nothing")), 5)
     assert result.case_ids
+
+
+async def test_a_message_whose_processing_failed_is_processed_at_the_next_tick(
+    runtime: Runtime, core: Huitaine, msg: MessageFactory
+) -> None:
+    platform = RecordingPlatform()
+    runtime.register(platform)
+    real = core.ingestor.detector
+
+    class Down:
+        name = "down"
+
+        def detect_batch(self, texts: list[str]) -> list[object]:
+            raise RuntimeError("inference thread died")
+
+    core.ingestor.detector = Down()  # type: ignore[assignment]
+    with pytest.raises(RuntimeError):
+        await runtime.ingest(msg("where is my parcel? still nothing"))
+    assert core.cases.list() == []
+    core.ingestor.detector = real
+    await runtime.tick()
+    [case] = core.cases.list()
+    assert platform.cards == [(case.id, CaseState.SUGGESTED)]
