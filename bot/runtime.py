@@ -16,6 +16,8 @@ from bot.models import Actor, Case, Detection, Message, Notice, Outgoing
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
+# How many messages may wait for the model detector before new ones are scored by the rules.
+DETECT_BACKLOG = 256
 
 
 class PlatformSetupError(RuntimeError):
@@ -53,9 +55,18 @@ class Platform(Protocol):
 class Runtime:
     """Runs the blocking core off the event loop and owns the background tasks."""
 
-    def __init__(self, core: Huitaine) -> None:
-        """Wrap `core`; every call to it goes through one worker thread, in order."""
+    def __init__(self, core: Huitaine, *, detect_backlog: int = DETECT_BACKLOG) -> None:
+        """Wrap `core`; every call to it goes through one worker thread, in order.
+
+        `detect_backlog` is how many messages may wait for the model at once; beyond it, new
+        messages are scored by the rules (explicit back-pressure, logged) so a burst never
+        piles up behind inference.
+        """
         self.core = core
+        self.detect_backlog = detect_backlog
+        self._detecting = 0
+        self._shedding = False
+        self.scored_by_rules = 0  # messages the back-pressure sent to the rules, for benches
         # One thread: SQLite work is serialised and never blocks the event loop.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huitaine-core")
         self._platforms: dict[str, Platform] = {}
@@ -83,7 +94,7 @@ class Runtime:
             stored = await self.call(self.core.ingestor.store_new, message)
             detection = await self._detect(stored) if stored is not None else None
         except BaseException:
-            await self._order.abandon(ticket)
+            self._order.abandon(ticket)
             raise
         async with self._order.turn(ticket):
             if stored is None:
@@ -97,12 +108,39 @@ class Runtime:
         detect_async = getattr(self.core.detector, "detect_async", None)
         if detect_async is None or not self.core.ingestor.needs_detection(message):
             return None  # processing scores it (cheap rules) or needs no score at all
+        rules = getattr(self.core.detector, "rules", None)
+        if rules is not None and self._detecting >= self.detect_backlog:
+            if not self._shedding:
+                self._shedding = True
+                _LOGGER.warning(
+                    "detection is behind (%d messages waiting for the model): new messages "
+                    "are scored by the rules until it catches up",
+                    self._detecting,
+                )
+            self.scored_by_rules += 1
+            scored: list[Detection] = await self.call(rules.detect_batch, [message.text])
+            return scored[0]
+        self._detecting += 1
         try:
             detections: list[Detection] = await detect_async([message.text])
         except Exception:
             _LOGGER.exception("batched detection failed; scoring message %s inline", message.key)
             return None
+        finally:
+            self._detecting -= 1
+            if self._shedding and self._detecting <= self.detect_backlog // 2:
+                self._shedding = False
+                _LOGGER.warning(
+                    "detection caught up: the model scores new messages again "
+                    "(%d scored by the rules so far)",
+                    self.scored_by_rules,
+                )
         return detections[0]
+
+    @property
+    def backlog(self) -> int:
+        """Messages and edits taken in but not yet through processing."""
+        return self._order.waiting
 
     async def edit(self, message: Message) -> IngestResult:
         """Apply an edit, in arrival order with the messages."""
@@ -240,46 +278,59 @@ class Runtime:
 class _Turnstile:
     """Lets coroutines through one at a time in the order they took their tickets.
 
-    A ticket whose holder failed or was cancelled before its turn is skipped, so one failure
-    never stalls the messages behind it.
+    Each waiter has its own future and only the next ticket's is woken, so letting one through
+    costs O(1) whatever the backlog (a shared condition woke every waiter at each step: the
+    square of the backlog, which collapsed a burst). A ticket whose holder failed or was
+    cancelled before its turn is skipped, so one failure never stalls the messages behind it.
     """
 
     def __init__(self) -> None:
         self._next = 0
         self._serving = 0
         self._abandoned: set[int] = set()
-        self._changed = asyncio.Condition()
+        self._waiters: dict[int, asyncio.Future[None]] = {}
 
     def take(self) -> int:
         """A ticket: the position in line."""
         ticket, self._next = self._next, self._next + 1
         return ticket
 
-    async def abandon(self, ticket: int) -> None:
-        """Give up a ticket before its turn."""
-        async with self._changed:
-            self._abandoned.add(ticket)
-            self._skip_abandoned()
+    @property
+    def waiting(self) -> int:
+        """Tickets taken and not yet through: the ordering backlog."""
+        return self._next - self._serving
 
-    def _skip_abandoned(self) -> None:
-        # Called with the condition held.
+    def abandon(self, ticket: int) -> None:
+        """Give up a ticket before (or at) its turn."""
+        if ticket == self._serving:
+            self._advance()
+        elif ticket > self._serving:
+            self._abandoned.add(ticket)
+
+    def _advance(self) -> None:
+        # Runs on the event loop thread only: no lock needed.
+        self._serving += 1
         while self._serving in self._abandoned:
             self._abandoned.discard(self._serving)
             self._serving += 1
-        self._changed.notify_all()
+        waiter = self._waiters.pop(self._serving, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     @contextlib.asynccontextmanager
     async def turn(self, ticket: int) -> AsyncIterator[None]:
         """Wait for `ticket`'s turn, run the block, then let the next one through."""
-        try:
-            async with self._changed:
-                await self._changed.wait_for(lambda: self._serving == ticket)
-        except BaseException:
-            await self.abandon(ticket)
-            raise
+        if ticket != self._serving:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters[ticket] = waiter
+            try:
+                await waiter
+            except BaseException:
+                self._waiters.pop(ticket, None)
+                # Cancelled while waiting, or just as its turn came: either way, pass it on.
+                self.abandon(ticket)
+                raise
         try:
             yield
         finally:
-            async with self._changed:
-                self._serving += 1
-                self._skip_abandoned()
+            self._advance()
