@@ -40,6 +40,7 @@ class Outcome(enum.StrEnum):
     UPDATED = "updated"
     WITHDRAWN = "withdrawn"
     UNKNOWN = "unknown"
+    HELD = "held"  # the database could not take it yet: held in memory and retried
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from bot.app import Huitaine
@@ -18,6 +22,27 @@ _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 # How many messages may wait for the model detector before new ones are scored by the rules.
 DETECT_BACKLOG = 256
+# Events held in memory while the database cannot take them (about 2 KB each at most).
+MAX_HELD = 50_000
+# Seconds between attempts to store held events: quick at first, then every 10 s.
+HOLD_BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+_UNAVAILABLE = ("locked", "busy", "full", "disk i/o", "readonly", "unable to open")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True for SQLite errors that mean "not now" (locked, disk full), not a bug in a query."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    text = str(exc).lower()
+    return any(word in text for word in _UNAVAILABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    """An inbound event held until the database takes it."""
+
+    kind: str  # "ingest", "edit" or "delete"
+    args: tuple[Any, ...]
 
 
 class PlatformSetupError(RuntimeError):
@@ -55,14 +80,28 @@ class Platform(Protocol):
 class Runtime:
     """Runs the blocking core off the event loop and owns the background tasks."""
 
-    def __init__(self, core: Huitaine, *, detect_backlog: int = DETECT_BACKLOG) -> None:
+    def __init__(
+        self,
+        core: Huitaine,
+        *,
+        detect_backlog: int = DETECT_BACKLOG,
+        max_held: int = MAX_HELD,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
         """Wrap `core`; every call to it goes through one worker thread, in order.
 
         `detect_backlog` is how many messages may wait for the model at once; beyond it, new
         messages are scored by the rules (explicit back-pressure, logged) so a burst never
-        piles up behind inference.
+        piles up behind inference. `max_held` bounds the events held in memory while the
+        database is unavailable; `sleep` waits between retries (injected in tests).
         """
         self.core = core
+        self.max_held = max_held
+        self._sleep = sleep
+        self._held: collections.deque[_Event] = collections.deque()
+        self._room = asyncio.Event()
+        self._full_logged = False
+        self._held_since = 0.0
         self.detect_backlog = detect_backlog
         self._detecting = 0
         self._shedding = False
@@ -87,8 +126,12 @@ class Runtime:
 
         Messages are stored and then processed in the order they arrived, but the detection
         in between runs concurrently: several messages in flight share the model's batches,
-        and a staff reply is never processed before the question it answers.
+        and a staff reply is never processed before the question it answers. A message that
+        cannot be stored now (database locked, disk full) is held and retried, never dropped.
         """
+        return await self._or_hold(_Event("ingest", (message,)))
+
+    async def _ingest_now(self, message: Message) -> IngestResult:
         ticket = self._order.take()
         try:
             stored = await self.call(self.core.ingestor.store_new, message)
@@ -100,7 +143,18 @@ class Runtime:
             if stored is None:
                 result = IngestResult(Outcome.DUPLICATE)
             else:
-                result = await self.call(self.core.ingestor.process, stored, detection)
+                try:
+                    result = await self.call(self.core.ingestor.process, stored, detection)
+                except Exception as exc:
+                    if not database_unavailable(exc):
+                        raise
+                    # Stored, so not lost: the ingestor retries it at the next tick.
+                    _LOGGER.warning(
+                        "message %s stored; its processing waits for the database (%s)",
+                        stored.key,
+                        exc,
+                    )
+                    result = IngestResult(Outcome.STORED)
         await self._show(result)
         return result
 
@@ -143,7 +197,10 @@ class Runtime:
         return self._order.waiting
 
     async def edit(self, message: Message) -> IngestResult:
-        """Apply an edit, in arrival order with the messages."""
+        """Apply an edit, in arrival order with the messages (held if the database is down)."""
+        return await self._or_hold(_Event("edit", (message,)))
+
+    async def _edit_now(self, message: Message) -> IngestResult:
         async with self._order.turn(self._order.take()):
             result = await self.call(self.core.edit, message)
         await self._show(result)
@@ -152,11 +209,95 @@ class Runtime:
     async def delete(
         self, platform: str, community: str, channel: str, message_id: str
     ) -> IngestResult:
-        """Apply a deletion, in arrival order with the messages."""
+        """Apply a deletion, in arrival order with the messages (held if the database is down)."""
+        return await self._or_hold(_Event("delete", (platform, community, channel, message_id)))
+
+    async def _delete_now(
+        self, platform: str, community: str, channel: str, message_id: str
+    ) -> IngestResult:
         async with self._order.turn(self._order.take()):
             result = await self.call(self.core.delete, platform, community, channel, message_id)
         await self._show(result)
         return result
+
+    # -- holding what the database cannot take right now ---------------------------------------
+
+    @property
+    def held(self) -> int:
+        """Events held in memory because the database could not take them yet."""
+        return len(self._held)
+
+    async def _apply(self, event: _Event) -> IngestResult:
+        if event.kind == "ingest":
+            return await self._ingest_now(*event.args)
+        if event.kind == "edit":
+            return await self._edit_now(*event.args)
+        return await self._delete_now(*event.args)
+
+    async def _or_hold(self, event: _Event) -> IngestResult:
+        if not self._held:
+            try:
+                return await self._apply(event)
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    raise
+                self._start_holding(exc)
+        # Behind what is already held, so that arrival order is kept.
+        while len(self._held) >= self.max_held:
+            if not self._full_logged:
+                self._full_logged = True
+                _LOGGER.error(
+                    "%d events held and the database is still unavailable: new ones wait "
+                    "for room (nothing is dropped)",
+                    len(self._held),
+                )
+            self._room.clear()
+            await self._room.wait()
+        self._held.append(event)
+        return IngestResult(Outcome.HELD)
+
+    def _start_holding(self, exc: BaseException) -> None:
+        _LOGGER.error(
+            "database unavailable (%s): incoming messages are held in memory and retried; "
+            "they would be lost only if the process stopped before the database is back",
+            exc,
+        )
+        self._held_since = time.monotonic()
+        self.spawn("huitaine-held-retry", self._drain())
+
+    async def _drain(self) -> None:
+        """Store the held events in order, waiting longer after each failure (bounded)."""
+        failures = 0
+        stored = 0
+        while self._held:
+            event = self._held[0]
+            try:
+                result = await self._apply(event)
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    # A bug, not the database: reported, and the event is not retried forever.
+                    _LOGGER.exception("held %s could not be applied", event.kind)
+                    self._held.popleft()
+                    self._room.set()
+                    continue
+                delay = HOLD_BACKOFF[min(failures, len(HOLD_BACKOFF) - 1)]
+                failures += 1
+                if failures % 10 == 0:
+                    _LOGGER.warning(
+                        "database still unavailable (%s); %d events held", exc, len(self._held)
+                    )
+                await self._sleep(delay)
+                continue
+            del result
+            self._held.popleft()
+            self._room.set()
+            stored += 1
+        self._full_logged = False
+        _LOGGER.warning(
+            "database available again: %d held events stored after %.0f s",
+            stored,
+            time.monotonic() - self._held_since,
+        )
 
     async def _show(self, result: IngestResult) -> None:
         if result.outcome in (Outcome.DUPLICATE, Outcome.IGNORED, Outcome.STORED):
@@ -250,8 +391,11 @@ class Runtime:
         while True:
             try:
                 await self.tick()
-            except Exception:
-                _LOGGER.exception("scheduler tick failed")
+            except Exception as exc:
+                if database_unavailable(exc):
+                    _LOGGER.warning("scheduler tick skipped: database unavailable (%s)", exc)
+                else:
+                    _LOGGER.exception("scheduler tick failed")
             await asyncio.sleep(every)
 
     def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -268,6 +412,12 @@ class Runtime:
 
     async def close(self) -> None:
         """Cancel the background tasks, then close the core on its own thread."""
+        if self._held:
+            _LOGGER.error(
+                "stopping with %d events held in memory and not stored (the database stayed "
+                "unavailable): they are lost",
+                len(self._held),
+            )
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
