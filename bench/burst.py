@@ -9,6 +9,7 @@ condition that woke every waiter at each message) as the baseline; `--ordering b
 
 Run: python bench/burst.py                      # the full burst: 800/s for 40 s
      python bench/burst.py --quick              # 800/s for 4 s, both orderings, for CI
+     python bench/burst.py --ordering-cost      # the ordering step alone, old and new
 Figures depend on the host: these machines are shared, say so when quoting them.
 """
 
@@ -35,7 +36,7 @@ from bot.clock import SystemClock
 from bot.config import parse_config
 from bot.models import Case, Message, Notice, Outgoing
 from bot.replay import EventType, parse_event
-from bot.runtime import Runtime
+from bot.runtime import Runtime, _Turnstile
 
 
 class QuadraticTurnstile:
@@ -210,6 +211,33 @@ async def burst(
     }
 
 
+async def ordering_cost(ordering: str, backlog: int) -> float:
+    """Seconds to let `backlog` queued messages through the ordering step alone."""
+    turnstile: Any = QuadraticTurnstile() if ordering == "old" else _Turnstile()
+    tickets = [turnstile.take() for _ in range(backlog)]
+
+    async def through(ticket: int) -> None:
+        async with turnstile.turn(ticket):
+            await asyncio.sleep(0)
+
+    # Every message is queued first (they arrived faster than processing), then they drain.
+    tasks = [asyncio.create_task(through(t)) for t in reversed(tickets)]
+    start = time.perf_counter()
+    await asyncio.gather(*tasks)
+    return time.perf_counter() - start
+
+
+def print_ordering_cost(sizes: list[int]) -> None:
+    """The ordering step alone, old and new, for growing backlogs."""
+    print("\n| queued messages | old ordering (s) | new ordering (s) |")
+    print("|---:|---:|---:|")
+    for size in sizes:
+        old = asyncio.run(ordering_cost("old", size)) if size <= 2000 else float("nan")
+        new = asyncio.run(ordering_cost("new", size))
+        old_text = f"{old:.2f}" if old == old else "(not run: minutes)"
+        print(f"| {size:,} | {old_text} | {new:.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=int, default=800, help="messages per second")
@@ -223,7 +251,13 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="800/s for 4 s, rows every second, both orderings"
     )
+    parser.add_argument(
+        "--ordering-cost", action="store_true", help="only time the ordering step, old and new"
+    )
     args = parser.parse_args()
+    if args.ordering_cost:
+        print_ordering_cost([500, 1000, 2000, 4000, 16000])
+        return
     if args.quick:
         args.seconds, args.interval, args.ordering, args.drain_limit = 4.0, 1.0, "both", 30.0
     orderings = ["new", "old"] if args.ordering == "both" else [args.ordering]

@@ -54,6 +54,8 @@ APPROVE_EVERY = 7  # a moderator approves a suggested reply every this many even
 PROGRESS_EVERY = 50  # the driver records how far it got every this many events (for speed)
 # The actions a moderator takes only because of a crash: not in the uninterrupted run.
 RECOVERY_ACTIONS = ("confirm_sent", "retry_send")
+# Seconds a post to the fake platform takes (set from --post-latency before the driver forks).
+POST_LATENCY = 0.0
 
 
 def _config() -> Any:
@@ -78,12 +80,20 @@ class Channel:
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def post(self, key: str, *, nonce: bool) -> None:
-        """Post once per key when `nonce` (Discord); a repeat is recorded as dropped."""
+        """Post once per key when `nonce` (Discord); a repeat is recorded as dropped.
+
+        With `POST_LATENCY`, the request takes that long, half before and half after the post
+        lands: a kill in the first half loses the post, in the second half loses its answer.
+        """
+        if POST_LATENCY:
+            time.sleep(POST_LATENCY / 2)
         if key in self.seen and nonce:
             os.write(self.fd, f"dropped {key}\n".encode())
             return
         self.seen.add(key)
         os.write(self.fd, f"post {key}\n".encode())
+        if POST_LATENCY:
+            time.sleep(POST_LATENCY / 2)
 
     def has(self, key: str) -> bool:
         """What a moderator sees when looking at the channel."""
@@ -373,7 +383,15 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=120, help="SIGKILLs to deliver")
     parser.add_argument("--history", type=Path, help="a JSONL history instead of the example")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--post-latency",
+        type=float,
+        default=0.02,
+        help="seconds a post takes on the fake platform (widens the in-flight window)",
+    )
     args = parser.parse_args()
+    global POST_LATENCY
+    POST_LATENCY = args.post_latency
     with tempfile.TemporaryDirectory() as tmp:
         history = args.history
         if history is None:
