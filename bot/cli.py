@@ -21,9 +21,9 @@ from bot.config import Config, ConfigError, load_config
 from bot.detect.train import add_eval_parser, add_train_parser
 from bot.i18n import format_time, t
 from bot.models import Case
-from bot.replay import ReplaySummary, replay
+from bot.replay import ReplayInterrupted, ReplaySummary, replay
 from bot.report import Report, build_report, render_text
-from bot.runtime import PlatformSetupError
+from bot.runtime import PlatformSetupError, database_unavailable
 from bot.suggest import TemplateError, sign
 
 _LOGGER = logging.getLogger(__name__)
@@ -507,7 +507,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, TemplateError, PlatformSetupError, FileNotFoundError, ValueError) as exc:
         print(f"huitaine: {exc}", file=sys.stderr)
         return 2
+    except ReplayInterrupted as exc:
+        print(f"huitaine: {exc}", file=sys.stderr)
+        return 3
     except sqlite3.OperationalError as exc:
+        # A file that cannot be opened at all is a setting to fix; locked or full is "not now".
+        if database_unavailable(exc) and "unable to open" not in str(exc):
+            print(
+                f"huitaine: the database cannot be used right now ({exc}); nothing was changed "
+                "by halves: free it (or the disk) and run the same command again",
+                file=sys.stderr,
+            )
+            return 3
         # Raised when the file cannot be opened or written (a missing folder, no permission).
         # The configuration loaded fine before the database was opened.
         database = getattr(args, "db", None) or load_config(args.config).storage.database

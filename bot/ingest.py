@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from bot.cases import CaseBook
 from bot.clock import EARLIEST, LATEST, from_db, in_range, to_db
@@ -39,6 +41,7 @@ class Outcome(enum.StrEnum):
     UPDATED = "updated"
     WITHDRAWN = "withdrawn"
     UNKNOWN = "unknown"
+    HELD = "held"  # the database could not take it yet: held in memory and retried
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,8 @@ class Ingestor:
         self.cases = CaseBook(store, config.deadlines)
         self.memory = ReplyMemory(store)
         self.staff = StaffPolicy(config.staff)
+        # Keys of messages whose processing raised in this run; start-up covers older runs.
+        self._failed: set[str] = set()
 
     def is_staff(self, message: Message) -> bool:
         """Staff per the adapter or per the configured list of moderator ids."""
@@ -85,7 +90,14 @@ class Ingestor:
             return IngestResult(Outcome.IGNORED)
         stored = self.store_new(message)
         if stored is None:
-            return IngestResult(Outcome.DUPLICATE)
+            # Delivered again: if an earlier attempt stored it but died before processing it,
+            # this is the moment to finish the job rather than call it a duplicate.
+            row = self.store.row(
+                "SELECT * FROM messages WHERE key = ? AND processed = 0", (message.key,)
+            )
+            if row is None:
+                return IngestResult(Outcome.DUPLICATE)
+            return self._guarded(str(row["key"]), lambda: self._process_row(row))
         return self.process(stored)
 
     def store_new(self, message: Message) -> Message | None:
@@ -104,8 +116,43 @@ class Ingestor:
         return not (message.author.is_bot or self.is_staff(message))
 
     def process(self, message: Message, detection: Detection | None = None) -> IngestResult:
-        """Act on a stored message; `detection` saves scoring it again when it is known."""
-        return self._process(message, detection)
+        """Act on a stored message; `detection` saves scoring it again when it is known.
+
+        If acting fails (detection raised, the database refused), the message stays stored and
+        unprocessed: `retry_failed` tries it again, and start-up does in any case.
+        """
+        return self._guarded(message.key, lambda: self._process(message, detection))
+
+    def retry_failed(self) -> list[IngestResult]:
+        """Process again the messages whose processing failed in this run; return the results."""
+        results = []
+        for key in sorted(self._failed):
+            row = self.store.row("SELECT * FROM messages WHERE key = ? AND processed = 0", (key,))
+            if row is not None:
+                try:
+                    results.append(self._guarded(key, functools.partial(self._process_row, row)))
+                except Exception:
+                    _LOGGER.exception("message %s still cannot be processed; will retry", key)
+                    continue
+            self._failed.discard(key)
+        return results
+
+    def _guarded(self, key: str, work: Callable[[], IngestResult]) -> IngestResult:
+        try:
+            result = work()
+        except Exception:
+            self._failed.add(key)
+            raise
+        self._failed.discard(key)
+        return result
+
+    def _process_row(self, row: dict[str, Any]) -> IngestResult:
+        """Finish a stored, unprocessed message: new ones as new, edited ones as edits."""
+        message = message_from_row(row)
+        if row["question"] is not None:
+            # Scored before, then edited: the edit's detection is what is missing.
+            return self._redetect(message, row["case_id"])
+        return self._process(message)
 
     def store_many(self, messages: Iterable[Message], *, batch: int = 5000) -> int:
         """Store a history in bulk, unprocessed, skipping known messages; return how many new.
@@ -139,7 +186,7 @@ class Ingestor:
             if not rows:
                 return done
             for row in rows:
-                self._process(message_from_row(row))
+                self._process_row(row)
             done += len(rows)
 
     def _process(self, message: Message, detection: Detection | None = None) -> IngestResult:
@@ -174,7 +221,12 @@ class Ingestor:
         return IngestResult(Outcome.OPENED, (case_id,))
 
     def edit(self, message: Message, edited_at: datetime) -> IngestResult:
-        """Apply an edit: update the text and detect again; an unknown message is ingested."""
+        """Apply an edit: update the text and detect again; an unknown message is ingested.
+
+        The new text and "not processed yet" are committed together, so a crash or a failed
+        detection between them is finished later (by `retry_failed`, at start-up, or when the
+        same edit comes again) instead of being taken for a duplicate.
+        """
         if _out_of_range(message):
             return IngestResult(Outcome.IGNORED)
         message = _with_text(message, clean_text(message.text))
@@ -182,22 +234,26 @@ class Ingestor:
         if row is None:
             return self.ingest(message)
         if row["text"] == message.text:
-            return IngestResult(Outcome.DUPLICATE)
+            if row["processed"]:
+                return IngestResult(Outcome.DUPLICATE)
+            return self._guarded(message.key, lambda: self._process_row(row))
+        member = not (row["author_staff"] or row["author_bot"])
+        changes: dict[str, object] = {"text": message.text, "edited_at": to_db(edited_at)}
+        if member:
+            changes["processed"] = 0
         with self.store.transaction():
-            self.store.update(
-                "messages",
-                "key",
-                message.key,
-                {"text": message.text, "edited_at": to_db(edited_at)},
-            )
-        stored = message_from_row({**row, "text": message.text})
-        if row["author_staff"] or stored.author.is_bot:
+            self.store.update("messages", "key", message.key, changes)
+        if not member:
             return IngestResult(Outcome.UPDATED)
-        detection = self._detect(message.text)
+        fresh = {**row, **changes}
+        return self._guarded(message.key, lambda: self._process_row(fresh))
+
+    def _redetect(self, stored: Message, case_id: object) -> IngestResult:
+        """Detect an edited member's message again and act on the new text."""
+        detection = self._detect(stored.text)
         kind = detection.kind(self.config.detection.threshold)
         with self.store.transaction():
             self._mark_processed(stored, detection)
-            case_id = row["case_id"]
             if case_id is None:
                 if kind is Kind.OTHER:
                     return IngestResult(Outcome.UPDATED)
@@ -206,11 +262,11 @@ class Ingestor:
                 new_id = self.cases.open(stored, detection, kind)
                 self._suggest(new_id, stored, kind, detection.language)
                 return IngestResult(Outcome.OPENED, (new_id,))
-            case = self.cases.get(int(case_id))
+            case = self.cases.get(int(str(case_id)))
             if case.state.waiting and kind is Kind.COMPLAINT and case.kind is Kind.QUESTION:
                 self.cases.join(case.id, stored, detection)
                 self._suggest(case.id, stored, kind, case.language)
-        return IngestResult(Outcome.UPDATED, (int(case_id),))
+        return IngestResult(Outcome.UPDATED, (case.id,))
 
     def delete(
         self, platform: str, community: str, channel: str, message_id: str, deleted_at: datetime

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import logging
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from bot.app import Huitaine
 from bot.clock import ManualClock, parse_timestamp
 from bot.ingest import Outcome
 from bot.models import Author, Message
+from bot.runtime import database_unavailable
 
 _LOGGER = logging.getLogger(__name__)
 MAX_LINE_BYTES = 1_000_000
@@ -30,6 +32,10 @@ class EventType(enum.StrEnum):
 
 class BadLine(ValueError):
     """A history line that cannot be read; the message says why."""
+
+
+class ReplayInterrupted(RuntimeError):
+    """The database could not be written (locked, disk full): the replay stopped cleanly."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,20 +171,39 @@ def replay(core: Huitaine, clock: ManualClock, lines: Iterable[bytes]) -> Replay
             continue
         when = event.message.created_at
         clock.set(when)
-        _deliver(core, clock, summary)
-        if event.type is EventType.MESSAGE:
-            result = core.ingest(event.message)
-        elif event.type is EventType.EDIT:
-            result = core.edit(event.message, when)
-        else:
-            m = event.message
-            result = core.delete(m.platform, m.community, m.channel, m.id, when)
+        try:
+            _deliver(core, clock, summary)
+            if event.type is EventType.MESSAGE:
+                result = core.ingest(event.message)
+            elif event.type is EventType.EDIT:
+                result = core.edit(event.message, when)
+            else:
+                m = event.message
+                result = core.delete(m.platform, m.community, m.channel, m.id, when)
+        except sqlite3.OperationalError as exc:
+            _stop_if_unavailable(exc, number)
+            raise
         summary.outcomes[result.outcome.value] += 1
         if result.outcome is Outcome.UNKNOWN:
             _LOGGER.info("line %d: %s of an unknown message", number, event.type.value)
         summary.last_time = clock.now()
-    _deliver(core, clock, summary)
+    try:
+        _deliver(core, clock, summary)
+    except sqlite3.OperationalError as exc:
+        _stop_if_unavailable(exc, summary.lines)
+        raise
     return summary
+
+
+def _stop_if_unavailable(exc: sqlite3.OperationalError, number: int) -> None:
+    """Turn "database locked / disk full" into one clear error; other errors are bugs."""
+    if database_unavailable(exc):
+        # Each event is its own transaction: what came before is stored, nothing is half done.
+        raise ReplayInterrupted(
+            f"line {number}: the database cannot be written ({exc}); the lines before it are "
+            "stored and nothing is half written: free the database (or the disk) and run the "
+            "same replay again, it resumes where it stopped"
+        ) from None
 
 
 def _deliver(core: Huitaine, clock: ManualClock, summary: ReplaySummary) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from bot.app import Huitaine
@@ -16,6 +20,29 @@ from bot.models import Actor, Case, Detection, Message, Notice, Outgoing, SendSt
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
+# How many messages may wait for the model detector before new ones are scored by the rules.
+DETECT_BACKLOG = 256
+# Events held in memory while the database cannot take them (about 2 KB each at most).
+MAX_HELD = 50_000
+# Seconds between attempts to store held events: quick at first, then every 10 s.
+HOLD_BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+_UNAVAILABLE = ("locked", "busy", "full", "disk i/o", "readonly", "unable to open")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True for SQLite errors that mean "not now" (locked, disk full), not a bug in a query."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    text = str(exc).lower()
+    return any(word in text for word in _UNAVAILABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    """An inbound event held until the database takes it."""
+
+    kind: str  # "ingest", "edit" or "delete"
+    args: tuple[Any, ...]
 
 
 class PlatformSetupError(RuntimeError):
@@ -53,9 +80,32 @@ class Platform(Protocol):
 class Runtime:
     """Runs the blocking core off the event loop and owns the background tasks."""
 
-    def __init__(self, core: Huitaine) -> None:
-        """Wrap `core`; every call to it goes through one worker thread, in order."""
+    def __init__(
+        self,
+        core: Huitaine,
+        *,
+        detect_backlog: int = DETECT_BACKLOG,
+        max_held: int = MAX_HELD,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        """Wrap `core`; every call to it goes through one worker thread, in order.
+
+        `detect_backlog` is how many messages may wait for the model at once; beyond it, new
+        messages are scored by the rules (explicit back-pressure, logged) so a burst never
+        piles up behind inference. `max_held` bounds the events held in memory while the
+        database is unavailable; `sleep` waits between retries (injected in tests).
+        """
         self.core = core
+        self.max_held = max_held
+        self._sleep = sleep
+        self._held: collections.deque[_Event] = collections.deque()
+        self._room = asyncio.Event()
+        self._full_logged = False
+        self._held_since = 0.0
+        self.detect_backlog = detect_backlog
+        self._detecting = 0
+        self._shedding = False
+        self.scored_by_rules = 0  # messages the back-pressure sent to the rules, for benches
         # One thread: SQLite work is serialised and never blocks the event loop.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huitaine-core")
         self._platforms: dict[str, Platform] = {}
@@ -76,20 +126,35 @@ class Runtime:
 
         Messages are stored and then processed in the order they arrived, but the detection
         in between runs concurrently: several messages in flight share the model's batches,
-        and a staff reply is never processed before the question it answers.
+        and a staff reply is never processed before the question it answers. A message that
+        cannot be stored now (database locked, disk full) is held and retried, never dropped.
         """
+        return await self._or_hold(_Event("ingest", (message,)))
+
+    async def _ingest_now(self, message: Message) -> IngestResult:
         ticket = self._order.take()
         try:
             stored = await self.call(self.core.ingestor.store_new, message)
             detection = await self._detect(stored) if stored is not None else None
         except BaseException:
-            await self._order.abandon(ticket)
+            self._order.abandon(ticket)
             raise
         async with self._order.turn(ticket):
             if stored is None:
                 result = IngestResult(Outcome.DUPLICATE)
             else:
-                result = await self.call(self.core.ingestor.process, stored, detection)
+                try:
+                    result = await self.call(self.core.ingestor.process, stored, detection)
+                except Exception as exc:
+                    if not database_unavailable(exc):
+                        raise
+                    # Stored, so not lost: the ingestor retries it at the next tick.
+                    _LOGGER.warning(
+                        "message %s stored; its processing waits for the database (%s)",
+                        stored.key,
+                        exc,
+                    )
+                    result = IngestResult(Outcome.STORED)
         await self._show(result)
         return result
 
@@ -97,15 +162,45 @@ class Runtime:
         detect_async = getattr(self.core.detector, "detect_async", None)
         if detect_async is None or not self.core.ingestor.needs_detection(message):
             return None  # processing scores it (cheap rules) or needs no score at all
+        rules = getattr(self.core.detector, "rules", None)
+        if rules is not None and self._detecting >= self.detect_backlog:
+            if not self._shedding:
+                self._shedding = True
+                _LOGGER.warning(
+                    "detection is behind (%d messages waiting for the model): new messages "
+                    "are scored by the rules until it catches up",
+                    self._detecting,
+                )
+            self.scored_by_rules += 1
+            scored: list[Detection] = await self.call(rules.detect_batch, [message.text])
+            return scored[0]
+        self._detecting += 1
         try:
             detections: list[Detection] = await detect_async([message.text])
         except Exception:
             _LOGGER.exception("batched detection failed; scoring message %s inline", message.key)
             return None
+        finally:
+            self._detecting -= 1
+            if self._shedding and self._detecting <= self.detect_backlog // 2:
+                self._shedding = False
+                _LOGGER.warning(
+                    "detection caught up: the model scores new messages again "
+                    "(%d scored by the rules so far)",
+                    self.scored_by_rules,
+                )
         return detections[0]
 
+    @property
+    def backlog(self) -> int:
+        """Messages and edits taken in but not yet through processing."""
+        return self._order.waiting
+
     async def edit(self, message: Message) -> IngestResult:
-        """Apply an edit, in arrival order with the messages."""
+        """Apply an edit, in arrival order with the messages (held if the database is down)."""
+        return await self._or_hold(_Event("edit", (message,)))
+
+    async def _edit_now(self, message: Message) -> IngestResult:
         async with self._order.turn(self._order.take()):
             result = await self.call(self.core.edit, message)
         await self._show(result)
@@ -114,11 +209,95 @@ class Runtime:
     async def delete(
         self, platform: str, community: str, channel: str, message_id: str
     ) -> IngestResult:
-        """Apply a deletion, in arrival order with the messages."""
+        """Apply a deletion, in arrival order with the messages (held if the database is down)."""
+        return await self._or_hold(_Event("delete", (platform, community, channel, message_id)))
+
+    async def _delete_now(
+        self, platform: str, community: str, channel: str, message_id: str
+    ) -> IngestResult:
         async with self._order.turn(self._order.take()):
             result = await self.call(self.core.delete, platform, community, channel, message_id)
         await self._show(result)
         return result
+
+    # -- holding what the database cannot take right now ---------------------------------------
+
+    @property
+    def held(self) -> int:
+        """Events held in memory because the database could not take them yet."""
+        return len(self._held)
+
+    async def _apply(self, event: _Event) -> IngestResult:
+        if event.kind == "ingest":
+            return await self._ingest_now(*event.args)
+        if event.kind == "edit":
+            return await self._edit_now(*event.args)
+        return await self._delete_now(*event.args)
+
+    async def _or_hold(self, event: _Event) -> IngestResult:
+        if not self._held:
+            try:
+                return await self._apply(event)
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    raise
+                self._start_holding(exc)
+        # Behind what is already held, so that arrival order is kept.
+        while len(self._held) >= self.max_held:
+            if not self._full_logged:
+                self._full_logged = True
+                _LOGGER.error(
+                    "%d events held and the database is still unavailable: new ones wait "
+                    "for room (nothing is dropped)",
+                    len(self._held),
+                )
+            self._room.clear()
+            await self._room.wait()
+        self._held.append(event)
+        return IngestResult(Outcome.HELD)
+
+    def _start_holding(self, exc: BaseException) -> None:
+        _LOGGER.error(
+            "database unavailable (%s): incoming messages are held in memory and retried; "
+            "they would be lost only if the process stopped before the database is back",
+            exc,
+        )
+        self._held_since = time.monotonic()
+        self.spawn("huitaine-held-retry", self._drain())
+
+    async def _drain(self) -> None:
+        """Store the held events in order, waiting longer after each failure (bounded)."""
+        failures = 0
+        stored = 0
+        while self._held:
+            event = self._held[0]
+            try:
+                result = await self._apply(event)
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    # A bug, not the database: reported, and the event is not retried forever.
+                    _LOGGER.exception("held %s could not be applied", event.kind)
+                    self._held.popleft()
+                    self._room.set()
+                    continue
+                delay = HOLD_BACKOFF[min(failures, len(HOLD_BACKOFF) - 1)]
+                failures += 1
+                if failures % 10 == 0:
+                    _LOGGER.warning(
+                        "database still unavailable (%s); %d events held", exc, len(self._held)
+                    )
+                await self._sleep(delay)
+                continue
+            del result
+            self._held.popleft()
+            self._room.set()
+            stored += 1
+        self._full_logged = False
+        _LOGGER.warning(
+            "database available again: %d held events stored after %.0f s",
+            stored,
+            time.monotonic() - self._held_since,
+        )
 
     async def _show(self, result: IngestResult) -> None:
         if result.outcome in (Outcome.DUPLICATE, Outcome.IGNORED, Outcome.STORED):
@@ -178,7 +357,15 @@ class Runtime:
         return result
 
     async def tick(self) -> list[Notice]:
-        """Run the scheduler once and deliver what is due; return the delivered notices."""
+        """Run the scheduler once and deliver what is due; return the delivered notices.
+
+        Messages whose processing failed earlier in this run are tried again first.
+        """
+        retried = await self.call(self.core.ingestor.retry_failed)
+        if retried:
+            _LOGGER.warning("processed %d messages whose processing had failed", len(retried))
+        for result in retried:
+            await self._show(result)
         notices = await self.call(self.core.tick)
         delivered = []
         for notice in notices:
@@ -220,8 +407,11 @@ class Runtime:
         while True:
             try:
                 await self.tick()
-            except Exception:
-                _LOGGER.exception("scheduler tick failed")
+            except Exception as exc:
+                if database_unavailable(exc):
+                    _LOGGER.warning("scheduler tick skipped: database unavailable (%s)", exc)
+                else:
+                    _LOGGER.exception("scheduler tick failed")
             await asyncio.sleep(every)
 
     def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -238,6 +428,12 @@ class Runtime:
 
     async def close(self) -> None:
         """Cancel the background tasks, then close the core on its own thread."""
+        if self._held:
+            _LOGGER.error(
+                "stopping with %d events held in memory and not stored (the database stayed "
+                "unavailable): they are lost",
+                len(self._held),
+            )
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -248,46 +444,59 @@ class Runtime:
 class _Turnstile:
     """Lets coroutines through one at a time in the order they took their tickets.
 
-    A ticket whose holder failed or was cancelled before its turn is skipped, so one failure
-    never stalls the messages behind it.
+    Each waiter has its own future and only the next ticket's is woken, so letting one through
+    costs O(1) whatever the backlog (a shared condition woke every waiter at each step: the
+    square of the backlog, which collapsed a burst). A ticket whose holder failed or was
+    cancelled before its turn is skipped, so one failure never stalls the messages behind it.
     """
 
     def __init__(self) -> None:
         self._next = 0
         self._serving = 0
         self._abandoned: set[int] = set()
-        self._changed = asyncio.Condition()
+        self._waiters: dict[int, asyncio.Future[None]] = {}
 
     def take(self) -> int:
         """A ticket: the position in line."""
         ticket, self._next = self._next, self._next + 1
         return ticket
 
-    async def abandon(self, ticket: int) -> None:
-        """Give up a ticket before its turn."""
-        async with self._changed:
-            self._abandoned.add(ticket)
-            self._skip_abandoned()
+    @property
+    def waiting(self) -> int:
+        """Tickets taken and not yet through: the ordering backlog."""
+        return self._next - self._serving
 
-    def _skip_abandoned(self) -> None:
-        # Called with the condition held.
+    def abandon(self, ticket: int) -> None:
+        """Give up a ticket before (or at) its turn."""
+        if ticket == self._serving:
+            self._advance()
+        elif ticket > self._serving:
+            self._abandoned.add(ticket)
+
+    def _advance(self) -> None:
+        # Runs on the event loop thread only: no lock needed.
+        self._serving += 1
         while self._serving in self._abandoned:
             self._abandoned.discard(self._serving)
             self._serving += 1
-        self._changed.notify_all()
+        waiter = self._waiters.pop(self._serving, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     @contextlib.asynccontextmanager
     async def turn(self, ticket: int) -> AsyncIterator[None]:
         """Wait for `ticket`'s turn, run the block, then let the next one through."""
-        try:
-            async with self._changed:
-                await self._changed.wait_for(lambda: self._serving == ticket)
-        except BaseException:
-            await self.abandon(ticket)
-            raise
+        if ticket != self._serving:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters[ticket] = waiter
+            try:
+                await waiter
+            except BaseException:
+                self._waiters.pop(ticket, None)
+                # Cancelled while waiting, or just as its turn came: either way, pass it on.
+                self.abandon(ticket)
+                raise
         try:
             yield
         finally:
-            async with self._changed:
-                self._serving += 1
-                self._skip_abandoned()
+            self._advance()

@@ -132,8 +132,14 @@ class Scheduler:
         return notices
 
     def mark_delivered(self, notice_id: int, when: datetime) -> None:
-        """The adapter posted the notice; it will not be offered again."""
+        """The adapter posted the notice; it will not be offered again.
+
+        Never earlier than the notice itself: a replay that restarts after a kill begins with
+        the clock at the history's first timestamp, and delivers what the kill left undelivered.
+        """
+        # to_db is fixed-width UTC, so SQLite's text MAX is the later of the two times.
         self.store.execute(
-            "UPDATE notices SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
+            "UPDATE notices SET delivered_at = MAX(?, created_at)"
+            " WHERE id = ? AND delivered_at IS NULL",
             (to_db(when), notice_id),
         )

@@ -202,3 +202,93 @@ async def test_a_failing_message_does_not_stall_the_ones_behind_it(
         await runtime.ingest(Broken())  # type: ignore[arg-type]
     result = await asyncio.wait_for(runtime.ingest(msg("where is my parcel? still nothing")), 5)
     assert result.case_ids
+
+
+async def test_a_message_whose_processing_failed_is_processed_at_the_next_tick(
+    runtime: Runtime, core: Huitaine, msg: MessageFactory
+) -> None:
+    platform = RecordingPlatform()
+    runtime.register(platform)
+    real = core.ingestor.detector
+
+    class Down:
+        name = "down"
+
+        def detect_batch(self, texts: list[str]) -> list[object]:
+            raise RuntimeError("inference thread died")
+
+    core.ingestor.detector = Down()  # type: ignore[assignment]
+    with pytest.raises(RuntimeError):
+        await runtime.ingest(msg("where is my parcel? still nothing"))
+    assert core.cases.list() == []
+    core.ingestor.detector = real
+    await runtime.tick()
+    [case] = core.cases.list()
+    assert platform.cards == [(case.id, CaseState.SUGGESTED)]
+
+
+async def test_messages_go_through_in_arrival_order_even_when_detection_finishes_out_of_order(
+    runtime: Runtime, core: Huitaine, msg: MessageFactory
+) -> None:
+    order: list[str] = []
+    process = core.ingestor.process
+
+    def recording(message: object, detection: object = None) -> object:
+        order.append(message.id)  # type: ignore[attr-defined]
+        return process(message, detection)  # type: ignore[arg-type]
+
+    core.ingestor.process = recording  # type: ignore[method-assign]
+    gates = {f"m{i}": asyncio.Event() for i in range(200)}
+
+    class Gated:
+        name = "gated"
+        rules = None
+
+        def detect_batch(self, texts: list[str]) -> list[object]:
+            return core.ingestor.detector.detect_batch(texts)  # type: ignore[return-value]
+
+        async def detect_async(self, texts: list[str]) -> list[object]:
+            await gates[texts[0].split()[0]].wait()
+            return self.detect_batch(texts)
+
+    gated = Gated()
+    real = core.detector
+    core.detector = gated  # type: ignore[assignment]
+    core.ingestor.detector = real
+    tasks = [
+        asyncio.create_task(runtime.ingest(msg(f"m{i} where is my parcel?", id=f"m{i}")))
+        for i in range(200)
+    ]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    tasks[7].cancel()  # one caller gives up while waiting: the rest must not stall
+    for name in reversed(list(gates)):  # the last detection finishes first
+        gates[name].set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert order == [f"m{i}" for i in range(200) if i != 7]
+    assert runtime.backlog == 0
+
+
+async def test_when_detection_falls_behind_the_rules_answer_and_a_log_line_says_so(
+    runtime: Runtime, core: Huitaine, msg: MessageFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    slow = SlowDetector(core.detector)
+    slow.rules = core.detector  # type: ignore[attr-defined]
+    core.detector = slow  # type: ignore[assignment]
+    runtime.detect_backlog = 3
+    caplog.set_level(logging.WARNING)
+    tasks = [
+        asyncio.create_task(runtime.ingest(msg(f"where is my parcel number {i}?", id=f"p{i}")))
+        for i in range(10)
+    ]
+    for _ in range(1_000_000):  # the worker thread stores them; yield until it has, no timer
+        if runtime.scored_by_rules == 7:
+            break
+        await asyncio.sleep(0)
+    assert slow.calls == 3  # only three wait for the model
+    assert "detection is behind (3 messages waiting" in caplog.text
+    slow.release.set()
+    results = await asyncio.gather(*tasks)
+    assert all(r.case_ids for r in results)  # none lost: the rules scored the other seven
+    assert runtime.scored_by_rules == 7
+    assert "caught up" in caplog.text

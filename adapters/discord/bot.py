@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 from datetime import datetime
@@ -431,8 +432,12 @@ class DiscordAdapter:
             mentions = discord.AllowedMentions(
                 everyone=False, users=False, roles=[discord.Object(int(role))]
             )
-        for chunk in split_text(content):
-            await self._review().send(chunk, allowed_mentions=mentions)
+        # A nonce per notice and part (discord.py adds enforce_nonce): posted, then killed
+        # before being marked delivered, the retry after a restart is dropped by Discord.
+        for index, chunk in enumerate(split_text(content)):
+            await self._review().send(
+                chunk, allowed_mentions=mentions, nonce=f"huitaine-n{notice.id}-{index}"
+            )
 
     # ------------------------------------------------------------------ moderators' actions
 
@@ -717,9 +722,18 @@ class DiscordAdapter:
     # ------------------------------------------------------------------ weekly digest
 
     async def post_digest(self, text: str) -> None:
-        """Post the core's weekly digest in the review channel (the runtime decides when)."""
-        for chunk in split_text(text, 2000):
-            await self._review().send(chunk, allowed_mentions=discord.AllowedMentions.none())
+        """Post the core's weekly digest in the review channel (the runtime decides when).
+
+        The digest's text is recorded once per week, so its hash names it: the same nonce
+        after a restart lets Discord drop a second post (nonces are 25 characters at most).
+        """
+        digest_id = hashlib.sha256(text.encode()).hexdigest()[:12]
+        for index, chunk in enumerate(split_text(text, 2000)):
+            await self._review().send(
+                chunk,
+                allowed_mentions=discord.AllowedMentions.none(),
+                nonce=f"huitaine-d{digest_id}-{index}",
+            )
 
 
 def build(config: Config, runtime: Runtime, **client_options: Any) -> DiscordAdapter:

@@ -1,4 +1,11 @@
-"""Calling the Bot API without ever posting twice: retry only what surely did not arrive."""
+"""Calling the Bot API without ever posting twice: retry only what surely did not arrive.
+
+Replies to members are exactly once: a reply in doubt waits for a moderator. Reminders,
+escalations and digests to the moderators' chat are AT LEAST ONCE, on purpose: the Bot API has
+no idempotency key, so a notice posted and then lost to a kill (or a read timeout) before it is
+marked delivered is posted again after the restart. A second reminder in the moderators' own
+chat costs a glance; a lost escalation would let a member wait past the one-week limit unseen.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +43,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 # httpx raises these before a single byte of the request left: Telegram cannot have seen it.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 BACKOFF = (0.5, 2.0, 5.0)
+# The delivery promise for notices and digests (see the module docstring and the README).
+NOTICE_DELIVERY = "at-least-once"
 
 
 class Verdict(enum.Enum):

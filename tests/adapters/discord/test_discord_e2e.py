@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+import pytest
 
 from adapters.discord import ids
 from adapters.discord.ids import Action
@@ -560,3 +562,55 @@ async def test_moderators_of_one_server_cannot_see_or_act_on_another_servers_cas
     assert fake.channel_posts(other_channel) == []
     assert await bot.runtime.call(bot.core.review.audit_log, 1) == []
     assert (await bot.runtime.call(bot.core.cases.get, 1)).state is CaseState.SUGGESTED
+
+
+class Killed(Exception):
+    """Stands for a SIGKILL between posting and recording the post."""
+
+
+async def test_a_reminder_posted_then_killed_before_marked_delivered_is_not_posted_twice(
+    fake: FakeDiscord, start_bot: StartBot, clock: ManualClock
+) -> None:
+    bot = await start_bot()
+    await open_case(fake)
+    clock.advance(timedelta(hours=46, minutes=30))  # two hours before the 48 h target
+    mark = bot.core.scheduler.mark_delivered
+
+    def killed(notice_id: int, when: datetime) -> None:
+        raise Killed  # the process dies after posting, before recording it
+
+    bot.core.scheduler.mark_delivered = killed  # type: ignore[method-assign]
+    with pytest.raises(Killed):
+        await bot.runtime.tick()
+    bot.core.scheduler.mark_delivered = mark  # type: ignore[method-assign]
+    assert len(await bot.runtime.tick()) == 1  # offered again after the "restart"
+    reminders = [
+        post for post in fake.channel_posts(REVIEW) if "⏰" in (post.body.get("content") or "")
+    ]
+    assert len(reminders) == 1
+    attempts = [r for r in fake.requests if r[2] and "⏰" in str(r[2].get("content"))]
+    assert len(attempts) == 2
+    assert attempts[0][2]["nonce"] == attempts[1][2]["nonce"]
+    assert attempts[0][2]["enforce_nonce"] is True
+
+
+async def test_a_digest_posted_then_killed_before_marked_delivered_is_not_posted_twice(
+    fake: FakeDiscord, start_bot: StartBot, clock: ManualClock
+) -> None:
+    bot = await start_bot()  # Monday 09:00 UTC, the configured digest hour
+    mark = bot.core.digests.mark_delivered
+
+    def killed(week: str, when: datetime) -> None:
+        raise Killed
+
+    bot.core.digests.mark_delivered = killed  # type: ignore[method-assign]
+    with pytest.raises(Killed):
+        await bot.runtime.tick()
+    bot.core.digests.mark_delivered = mark  # type: ignore[method-assign]
+    await bot.runtime.tick()
+    digests = [
+        post
+        for post in fake.channel_posts(REVIEW)
+        if (post.body.get("content") or "").startswith("📋")
+    ]
+    assert len(digests) == 1

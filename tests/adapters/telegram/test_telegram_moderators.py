@@ -200,3 +200,30 @@ async def test_flood_control_in_the_moderators_chat_does_not_hold_up_members(
     await tg.bot.drain()
     assert tg.card_of(1)["text"].startswith("🔔 Cas n°1")
     assert [c.status for c in tg.fake.calls_to("sendMessage", chat_id=MOD_ID)] == [429, 200]
+
+
+class Killed(Exception):
+    """Stands for a SIGKILL between posting a notice and recording it as delivered."""
+
+
+async def test_notices_are_at_least_once_a_kill_after_posting_repeats_never_loses(
+    tg: Harness,
+) -> None:
+    from adapters.telegram.sending import NOTICE_DELIVERY
+
+    assert NOTICE_DELIVERY == "at-least-once"  # the README states this choice
+    await tg.push(payload("group_complaint_fr"))
+    tg.clock.advance(timedelta(hours=22, minutes=30))
+    assert tg.runtime is not None
+    mark = tg.core.scheduler.mark_delivered
+
+    def killed(notice_id: int, when: object) -> None:
+        raise Killed
+
+    tg.core.scheduler.mark_delivered = killed  # type: ignore[method-assign]
+    with pytest.raises(Killed):
+        await tg.runtime.tick()
+    tg.core.scheduler.mark_delivered = mark  # type: ignore[method-assign]
+    assert len(await tg.runtime.tick()) == 1
+    assert await tg.runtime.tick() == []
+    assert len(bot_texts(tg, "⏰")) == 2  # posted again after the "restart": never lost
