@@ -137,6 +137,17 @@ class StorageConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionConfig:
+    """How long members' texts and names are kept; the reports' anonymous figures stay.
+
+    A year by default: enough to compare a season with the last, and no member's words are
+    kept forever by someone who never thought about it. None keeps them until forgotten.
+    """
+
+    erase_after: timedelta | None = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
 class ResponsesConfig:
     """Where reply templates are read from; empty means the bundled ones."""
 
@@ -187,6 +198,7 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     responses: ResponsesConfig = field(default_factory=ResponsesConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     discord: PlatformConfig = field(default_factory=lambda: PlatformConfig("DISCORD_TOKEN"))
     telegram: PlatformConfig = field(default_factory=lambda: PlatformConfig("TELEGRAM_TOKEN"))
 
@@ -367,6 +379,32 @@ def _digest(raw: dict[str, Any]) -> DigestConfig:
     return DigestConfig(enabled=enabled, day=day, hour=hour)
 
 
+def _retention(raw: dict[str, Any]) -> RetentionConfig:
+    s = _section(raw, "retention", RetentionConfig)
+    if "erase_after" not in s:
+        return RetentionConfig()
+    value = s["erase_after"]
+    if value == "never":
+        return RetentionConfig(erase_after=None)
+    try:
+        age = parse_duration(value, "retention.erase_after")
+    except OverflowError as exc:
+        raise ConfigError(
+            "retention.erase_after", f"{value!r} is too long", 'use e.g. "365d" or "never"'
+        ) from exc
+    if age > timedelta(days=36_500):
+        raise ConfigError(
+            "retention.erase_after", f"{value!r} is over a century", 'write "never" instead'
+        )
+    if age < ONE_WEEK:
+        raise ConfigError(
+            "retention.erase_after",
+            f"{value!r} is shorter than the one-week limit",
+            'use "7d" or more (moderators need the texts while a case runs), or "never"',
+        )
+    return RetentionConfig(erase_after=age)
+
+
 def parse_config(raw: dict[str, Any]) -> Config:
     """Validate a parsed TOML document and build the typed configuration."""
     allowed = {f.name for f in fields(Config)}
@@ -404,6 +442,7 @@ def parse_config(raw: dict[str, Any]) -> Config:
                 responses.get("directory", ""), str, "responses.directory", '"responses"'
             )
         ),
+        retention=_retention(raw),
         discord=_platform(raw, "discord", "DISCORD_TOKEN"),
         telegram=_platform(raw, "telegram", "TELEGRAM_TOKEN"),
     )
