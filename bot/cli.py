@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -323,7 +324,14 @@ def cmd_forget(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     store = _open_existing(args, config)
     try:
         summary = forget_member(store, args.platform, args.user_id, SystemClock().now())
-        emptied = compact(store)
+        try:
+            emptied = compact(store)
+        except sqlite3.OperationalError as exc:  # another process holds a write lock
+            _LOGGER.warning("%s not compacted: %s", store.path, exc)
+            emptied = False
+    except sqlite3.OperationalError as exc:
+        print(f"huitaine: {store.path}: {exc}; nothing was erased, try again", file=sys.stderr)
+        return 2
     finally:
         store.close()
     if not summary.found:
@@ -336,7 +344,11 @@ def cmd_forget(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
         file=out,
     )
     if not emptied:
-        print("the WAL is still in use by another process: run `huitaine purge` later", file=out)
+        print(
+            "erased from every table, but another process kept the file from being rewritten:"
+            " run `huitaine purge` once it is idle",
+            file=out,
+        )
     return 0
 
 

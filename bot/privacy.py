@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.cases import excerpt
@@ -302,18 +302,20 @@ class RetentionJob:
         self._next: datetime | None = None
 
     def run_if_due(self, now: datetime) -> PurgeSummary | None:
-        """Purge what is older than the configured age, at most once a day; None if not due.
+        """Purge what is older than the configured age, once a UTC day; None if not due.
 
-        A large first purge is spread over several ticks (`RUN_BUDGET` rows each), so the
-        bot keeps answering in between.
+        The cut-off is the start of the day minus the age, so every run of a day (after a
+        restart, say) erases the same rows. A large first purge is spread over several ticks
+        (`RUN_BUDGET` rows each), so the bot keeps answering in between.
         """
         erase_after = self.config.erase_after
         if erase_after is None or (self._next is not None and now < self._next):
             return None
+        today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         with erasing(self.store):
-            summary = purge_older_than(self.store, now - erase_after)
+            summary = purge_older_than(self.store, today - erase_after)
         if summary.total < RUN_BUDGET:
-            self._next = now + timedelta(days=1)
+            self._next = today + timedelta(days=1)
         if summary.total:
             _LOGGER.info("retention: erased the texts of %s", asdict(summary))
         return summary
