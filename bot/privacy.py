@@ -35,6 +35,8 @@ REDACTED = "…"
 MIN_NAME_CHARS = 3
 # Rows per transaction when purging, so the live bot's other work interleaves between chunks.
 CHUNK = 500
+# How long a checkpoint waits for another process's readers before giving up for now.
+CHECKPOINT_WAIT_MS = 250
 # A day's purge is cut into runs of at most this many rows (one per scheduler tick).
 RUN_BUDGET = 20_000
 _WAITING = (CaseState.OPEN.value, CaseState.SUGGESTED.value)
@@ -94,8 +96,17 @@ def erasing(store: Store) -> Iterator[None]:
 
 
 def checkpoint(store: Store) -> bool:
-    """Copy the WAL into the database and empty it; False if a reader kept it from finishing."""
-    busy, _, _ = store.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    """Copy the WAL into the database and empty it; False if a reader kept it from finishing.
+
+    It waits for readers at most `CHECKPOINT_WAIT_MS`: the live bot must not stall behind a
+    long report run from another process. The daily retention run tries again.
+    """
+    wait = int(store.execute("PRAGMA busy_timeout").fetchone()[0])
+    store.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+    try:
+        busy, _, _ = store.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        store.execute(f"PRAGMA busy_timeout = {wait}")
     if busy:
         _LOGGER.warning("the WAL of %s could not be emptied: another process reads it", store.path)
     return not busy
@@ -312,8 +323,9 @@ class RetentionJob:
         if erase_after is None or (self._next is not None and now < self._next):
             return None
         today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        with erasing(self.store):
-            summary = purge_older_than(self.store, today - erase_after)
+        summary = purge_older_than(self.store, today - erase_after)
+        # Also empties what an earlier erasure's checkpoint could not (a reader was in the way).
+        checkpoint(self.store)
         if summary.total < RUN_BUDGET:
             self._next = today + timedelta(days=1)
         if summary.total:

@@ -380,3 +380,22 @@ def test_forget_also_clears_free_space_left_by_an_earlier_version(
     assert main(["forget", "discord", "u-alice", "--db", str(db_path)]) == 0
 
     assert left_on_disk(db_path, NAME, PHONE, ORDER, STREET) == []
+
+
+def test_a_reader_in_the_way_delays_the_wal_cleanup_to_the_daily_run(
+    open_core: Huitaine, msg: MessageFactory, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.privacy.CHECKPOINT_WAIT_MS", 0)  # give up at once, no real wait
+    open_core.ingest(msg(f"rappelez-moi au {PHONE}, c'est inadmissible", id="r1"))
+    reader = sqlite3.connect(db_path)  # e.g. `huitaine report` run by hand meanwhile
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM messages").fetchall()
+
+    result = open_core.delete("discord", "guild-1", "general", "r1", START)
+
+    assert result.case_ids  # the deletion itself went through at once
+    assert left_on_disk(db_path, PHONE) == [PHONE]  # an older copy waits in the WAL
+    reader.rollback()
+    reader.close()
+    RetentionJob(open_core.store, open_core.config.retention).run_if_due(START)
+    assert left_on_disk(db_path, PHONE) == []
