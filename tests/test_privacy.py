@@ -399,3 +399,22 @@ def test_a_reader_in_the_way_delays_the_wal_cleanup_to_the_daily_run(
     reader.close()
     RetentionJob(open_core.store, open_core.config.retention).run_if_due(START)
     assert left_on_disk(db_path, PHONE) == []
+
+
+def test_a_forgotten_members_approved_reply_is_no_longer_offered_to_others(
+    open_core: Huitaine, clock: ManualClock, msg: MessageFactory
+) -> None:
+    question = "comment modifier l'adresse de livraison de ma commande ?"
+    theirs = open_core.ingest(msg(question, author=ALICE[0], name=ALICE[1])).case_ids[0]
+    reply = f"Bonjour Alice {NAME}, votre commande {ORDER} est modifiée. Camille"
+    open_core.review.mark_sent(open_core.review.approve(MOD, theirs, text=reply).id, "p1")
+    clock.advance(timedelta(days=1))
+    bob = open_core.ingest(msg(question, author="u-bob", name="Bob")).case_ids[0]
+    offered = [s.text for s in open_core.cases.get(bob).suggestions]
+    assert any(ORDER in text for text in offered)  # her reply, her order number, offered to Bob
+
+    forget_member(open_core.store, "discord", "u-alice", clock.now())
+
+    assert not any(ORDER in s.text for s in open_core.cases.get(bob).suggestions)
+    carol = open_core.ingest(msg(question, author="u-carol", name="Carol")).case_ids[0]
+    assert not any(ORDER in s.text for s in open_core.cases.get(carol).suggestions)
