@@ -2,9 +2,10 @@
 
 Erasing keeps the anonymous facts the reports are built from (kinds, states, times, who on the
 team answered) and removes what names, identifies or quotes a member: names, user ids, texts,
-excerpts, drafts, replies and reminder texts. Every erasure runs with SQLite's `secure_delete`
-on, so the old bytes are overwritten in the file rather than left in free space, and is followed
-by a checkpoint that empties the WAL, where earlier copies of the pages would otherwise remain.
+excerpts, drafts, replies and reminder texts. The store runs with SQLite's `secure_delete` on,
+so old bytes are overwritten in the file rather than left in free space; each erasure is followed
+by a checkpoint that empties the WAL, where earlier copies of the pages would otherwise remain,
+and `forget` rewrites the whole file (free space left by a version without `secure_delete`).
 """
 
 from __future__ import annotations
@@ -137,15 +138,15 @@ def erase_message(store: Store, key: str) -> None:
         " ORDER BY created_at, key LIMIT 1",
         (case_id,),
     )
+    if left is None:
+        # Drafts written for words that no longer exist will never be approved, and the
+        # detector's reasons quote the matched words.
+        store.execute("DELETE FROM suggestions WHERE case_id = ?", (case_id,))
+        store.execute("UPDATE cases SET reasons = '[]' WHERE id = ?", (case_id,))
     new = excerpt(left["text"]) if left else ERASED
     if case is None or case["excerpt"] == new:
         return
-    changes: dict[str, Any] = {"excerpt": new}
-    if left is None:
-        changes["reasons"] = "[]"  # the detector's reasons quote the matched words
-        # Drafts written for words that no longer exist will never be approved.
-        store.execute("DELETE FROM suggestions WHERE case_id = ?", (case_id,))
-    store.update("cases", "id", case_id, changes)
+    store.update("cases", "id", case_id, {"excerpt": new})
     # Reminders and digests quoted the old excerpt (cut to 120 and 80 characters).
     old = str(case["excerpt"])
     for cut in (120, 80):
