@@ -47,6 +47,19 @@ def run(tmp: Path, history: Path, secure: bool) -> dict[str, str]:
     figures = {"replay: messages/s (wall)": f"{summary.lines / wall:,.0f}"}
     figures["replay: CPU seconds"] = f"{cpu:.1f}"
     store = core.store
+    # Deleted messages: each deletion erases the text and checkpoints the WAL.
+    doomed = store.rows(
+        "SELECT community, channel, id FROM messages WHERE author_staff = 0 ORDER BY key LIMIT 200"
+    )
+
+    def delete_all() -> None:
+        for m in doomed:
+            core.delete("discord", m["community"], m["channel"], m["id"], clock.now())
+
+    _, wall, _ = timed(delete_all)
+    figures["one deletion, erase + checkpoint (ms, mean of 200)"] = (
+        f"{wall / len(doomed) * 1000:.1f}"
+    )
     top = store.row(
         "SELECT platform, author_id, COUNT(*) AS n FROM messages WHERE author_staff = 0"
         " GROUP BY platform, author_id ORDER BY n DESC LIMIT 1"
