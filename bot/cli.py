@@ -24,6 +24,7 @@ from bot.models import Case
 from bot.replay import ReplayInterrupted, ReplaySummary, replay
 from bot.report import Report, build_report, render_text
 from bot.runtime import PlatformSetupError, database_unavailable
+from bot.storage import Store
 from bot.suggest import TemplateError, sign
 
 _LOGGER = logging.getLogger(__name__)
@@ -74,16 +75,21 @@ def _open_core(args: argparse.Namespace, config: Config, clock: Any = None) -> H
     return Huitaine(config, clock=clock, database=args.db or config.storage.database)
 
 
-def _open_existing(args: argparse.Namespace, config: Config, clock: Any = None) -> Huitaine:
-    """Open the database a read-only command reads; never create an empty one by mistake."""
-    database = args.db or config.storage.database
+def _existing_database(args: argparse.Namespace, config: Config) -> str:
+    """The database a command reads; never create an empty one by mistake."""
+    database: str = args.db or config.storage.database
     if not Path(database).is_file():
         origin = "--db" if args.db else "[storage] database"
         raise CliError(
             f"no database at {database} ({origin}). Fix: give the file written by "
             "`huitaine replay`, `audit` or `run` with --db FILE"
         )
-    return Huitaine(config, clock=clock, database=database)
+    return database
+
+
+def _open_existing(args: argparse.Namespace, config: Config, clock: Any = None) -> Huitaine:
+    """The core on an existing database (see `_existing_database`)."""
+    return Huitaine(config, clock=clock, database=_existing_database(args, config))
 
 
 def _require_files(paths: Sequence[Path | str]) -> None:
@@ -384,6 +390,91 @@ def cmd_run(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     return asyncio.run(run(config, args.platform, database=args.db))
 
 
+def _open_store(args: argparse.Namespace, config: Config) -> Store:
+    """The store alone, for privacy commands: no detector to load, no case to recover."""
+    return Store(_existing_database(args, config))
+
+
+def cmd_forget(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
+    """Erase a member's messages, names and texts everywhere, then compact the file."""
+    from bot.privacy import compact, forget_member
+
+    store = _open_store(args, config)
+    try:
+        summary = forget_member(store, args.platform, args.user_id, SystemClock().now())
+        try:
+            emptied = compact(store)
+        except sqlite3.OperationalError as exc:  # another process holds a write lock
+            _LOGGER.warning("%s not compacted: %s", store.path, exc)
+            emptied = False
+    except sqlite3.OperationalError as exc:
+        print(f"huitaine: {store.path}: {exc}; nothing was erased, try again", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    if not summary.found:
+        print(f"nothing stored for {args.platform} member {args.user_id}", file=out)
+        return 0
+    print(
+        f"forgot {args.platform} member {args.user_id}: {summary.messages} messages erased, "
+        f"{summary.cases} cases anonymised ({summary.withdrawn} withdrawn), "
+        f"{summary.replies} replies and {summary.addressed} messages to them emptied",
+        file=out,
+    )
+    if not emptied:
+        print(
+            "erased from every table, but another process kept the file from being rewritten:"
+            " run `huitaine purge` once it is idle",
+            file=out,
+        )
+    return 0
+
+
+def cmd_export_member(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
+    """Print everything stored about a member as JSON."""
+    from bot.privacy import export_member
+
+    store = _open_store(args, config)
+    try:
+        data = export_member(store, args.platform, args.user_id)
+    finally:
+        store.close()
+    json.dump(data, out, ensure_ascii=False, indent=2)
+    print(file=out)
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
+    """Apply [retention] now and compact the file."""
+    from bot.privacy import RUN_BUDGET, compact, erasing, purge_older_than
+
+    erase_after = config.retention.erase_after
+    store = _open_store(args, config)
+    try:
+        if erase_after is None:
+            print('retention.erase_after is "never": nothing to purge', file=out)
+        else:
+            cutoff = SystemClock().now() - erase_after
+            messages = cases = digests = 0
+            with erasing(store):
+                while True:  # no budget here: run until everything older is erased
+                    summary = purge_older_than(store, cutoff)
+                    messages += summary.messages
+                    cases += summary.cases
+                    digests += summary.digests
+                    if summary.total < RUN_BUDGET:
+                        break
+            print(
+                f"erased what is older than {cutoff:%Y-%m-%d}: the texts of {messages} messages,"
+                f" {cases} cases and {digests} digests",
+                file=out,
+            )
+        compact(store)
+    finally:
+        store.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -463,6 +554,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--online", action="store_true", help="also ask Telegram/Discord whether the tokens work"
     )
     check.set_defaults(func=cmd_check)
+
+    forget = sub.add_parser("forget", help="erase a member's messages, names and texts")
+    forget.add_argument("platform", help="discord, telegram, …")
+    forget.add_argument("user_id", help="the member's user id on that platform")
+    forget.add_argument("--db", help="SQLite file (default: storage.database)")
+    forget.set_defaults(func=cmd_forget)
+
+    export = sub.add_parser("export-member", help="print a member's data as JSON")
+    export.add_argument("platform", help="discord, telegram, …")
+    export.add_argument("user_id", help="the member's user id on that platform")
+    export.add_argument("--db", help="SQLite file (default: storage.database)")
+    export.set_defaults(func=cmd_export_member)
+
+    purge = sub.add_parser("purge", help="apply [retention] now and compact the file")
+    purge.add_argument("--db", help="SQLite file (default: storage.database)")
+    purge.set_defaults(func=cmd_purge)
 
     # Last, so that every subcommand (including those registered elsewhere) takes them.
     for subparser in {id(p): p for p in sub.choices.values()}.values():

@@ -34,8 +34,18 @@ class ConfigError(ValueError):
         self.key = key
 
 
-def parse_duration(value: object, key: str) -> timedelta:
-    """Parse '90m', '48h', '7d' or '1d12h' into a positive timedelta."""
+def parse_duration(
+    value: object,
+    key: str,
+    *,
+    longest: timedelta | None = None,
+    too_long_fix: str = "use a year or less",
+) -> timedelta:
+    """Parse '90m', '48h', '7d' or '1d12h' into a positive timedelta, at most `longest`.
+
+    `longest` defaults to a year (MAX_DURATION): no deadline or wait in Huitaine is longer.
+    """
+    longest = longest or MAX_DURATION
     if not isinstance(value, str):
         raise ConfigError(key, f"expected a duration string, got {value!r}", 'write it as "48h"')
     text = value.strip().lower().replace(" ", "")
@@ -50,9 +60,9 @@ def parse_duration(value: object, key: str) -> timedelta:
     try:
         duration = timedelta(days=days, hours=hours, minutes=minutes)
     except OverflowError:
-        duration = MAX_DURATION * 2  # refused just below, with the same message
-    if duration > MAX_DURATION:
-        raise ConfigError(key, f"duration {value!r} is too long", "use a year or less")
+        duration = timedelta.max  # refused just below, with the same message
+    if duration > longest:
+        raise ConfigError(key, f"duration {value!r} is too long", too_long_fix)
     if duration <= timedelta(0):
         raise ConfigError(key, f"duration {value!r} is zero", "use a positive duration")
     return duration
@@ -155,6 +165,17 @@ class StorageConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionConfig:
+    """How long members' texts and names are kept; the reports' anonymous figures stay.
+
+    A year by default: enough to compare a season with the last, and no member's words are
+    kept forever by someone who never thought about it. None keeps them until forgotten.
+    """
+
+    erase_after: timedelta | None = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
 class ResponsesConfig:
     """Where reply templates are read from; empty means the bundled ones."""
 
@@ -206,6 +227,7 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     responses: ResponsesConfig = field(default_factory=ResponsesConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     discord: PlatformConfig = field(default_factory=lambda: PlatformConfig("DISCORD_TOKEN"))
     telegram: PlatformConfig = field(default_factory=lambda: PlatformConfig("TELEGRAM_TOKEN"))
 
@@ -471,6 +493,28 @@ def _digest(raw: dict[str, Any]) -> DigestConfig:
     return DigestConfig(enabled=enabled, day=day, hour=hour)
 
 
+def _retention(raw: dict[str, Any]) -> RetentionConfig:
+    s = _section(raw, "retention", RetentionConfig)
+    if "erase_after" not in s:
+        return RetentionConfig()
+    value = s["erase_after"]
+    if value == "never":
+        return RetentionConfig(erase_after=None)
+    age = parse_duration(
+        value,
+        "retention.erase_after",
+        longest=timedelta(days=36_500),
+        too_long_fix='keep texts at most a century, or write "never"',
+    )
+    if age < ONE_WEEK:
+        raise ConfigError(
+            "retention.erase_after",
+            f"{value!r} is shorter than the one-week limit",
+            'use "7d" or more (moderators need the texts while a case runs), or "never"',
+        )
+    return RetentionConfig(erase_after=age)
+
+
 def parse_config(raw: dict[str, Any]) -> Config:
     """Validate a parsed TOML document and build the typed configuration."""
     allowed = {f.name for f in fields(Config)}
@@ -508,6 +552,7 @@ def parse_config(raw: dict[str, Any]) -> Config:
             )
         ),
         responses=ResponsesConfig(directory=_directory(responses.get("directory", ""))),
+        retention=_retention(raw),
         discord=_platform(raw, "discord", "DISCORD_TOKEN"),
         telegram=_platform(raw, "telegram", "TELEGRAM_TOKEN"),
     )

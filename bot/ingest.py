@@ -17,6 +17,7 @@ from bot.config import Config
 from bot.detect.base import Detector
 from bot.memory import ReplyMemory
 from bot.models import Author, CaseState, Detection, Kind, Message
+from bot.privacy import erase_message, erasing
 from bot.staff import StaffPolicy
 from bot.storage import Store, dumps, loads
 from bot.suggest import MAX_SUGGESTIONS, Suggester
@@ -273,12 +274,14 @@ class Ingestor:
     ) -> IngestResult:
         """Apply a deletion; a waiting case whose messages are all deleted is withdrawn."""
         key = f"{platform}:{community}:{channel}:{message_id}"
-        with self.store.transaction():
+        # The member took their words back: the text is erased, in the file and its WAL too.
+        with erasing(self.store), self.store.transaction():
             row = self.store.row("SELECT case_id FROM messages WHERE key = ?", (key,))
             if row is None:
                 _LOGGER.info("delete of unknown message %s ignored", key)
                 return IngestResult(Outcome.UNKNOWN)
             self.store.update("messages", "key", key, {"deleted_at": to_db(deleted_at)})
+            erase_message(self.store, key)
             case_id = row["case_id"]
             if case_id is None:
                 return IngestResult(Outcome.UPDATED)

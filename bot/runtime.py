@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 from bot.app import Huitaine
 from bot.ingest import IngestResult, Outcome
 from bot.models import Actor, Case, Detection, Message, Notice, Outgoing, SendState
+from bot.privacy import RetentionJob
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -111,6 +112,7 @@ class Runtime:
         self._platforms: dict[str, Platform] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._order = _Turnstile()
+        self._retention = RetentionJob(core.store, core.config.retention)
 
     def register(self, platform: Platform) -> None:
         """Route outbound actions for `platform.name` to this adapter."""
@@ -381,6 +383,8 @@ class Runtime:
             await self.call(self.core.scheduler.mark_delivered, notice.id, self.core.clock.now())
             delivered.append(notice)
         await self._digest()
+        # [retention]: at most once a day, after what the moderators are waiting for.
+        await self.call(self._retention.run_if_due, self.core.clock.now())
         return delivered
 
     async def _digest(self) -> None:

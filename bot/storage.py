@@ -123,6 +123,10 @@ class Store:
         conn.execute("PRAGMA journal_size_limit=67108864")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=5000")
+        # Every rewrite of a row (processing, an edit, an erasure) frees its old copy inside
+        # the page; zeroing it is what keeps a deleted or forgotten text out of the file.
+        # Many SQLite builds have it off by default (Debian's has it on).
+        conn.execute("PRAGMA secure_delete=ON")
         self._migrate()
 
     @property
