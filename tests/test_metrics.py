@@ -138,3 +138,21 @@ def test_metrics_without_the_package_name_the_extra(
     assert code == 2
     assert "pip install 'huitaine[metrics]'" in err
     assert not (tmp_path / "h.db").exists()
+
+
+async def test_run_serves_health_and_refuses_a_port_in_use_clearly(core: Huitaine) -> None:
+    import asyncio
+
+    from adapters.run import _serve_metrics
+    from bot.runtime import PlatformSetupError
+
+    runtime = Runtime(core)
+    server = _serve_metrics(runtime, ("127.0.0.1", 0))
+    host, port = server.address
+    assert host == "127.0.0.1"
+    status, text = await asyncio.to_thread(get, f"http://{host}:{port}/healthz")
+    assert (status, text) == (200, "ok")
+    with pytest.raises(PlatformSetupError, match=f"cannot listen on 127.0.0.1:{port}"):
+        _serve_metrics(runtime, ("127.0.0.1", port))
+    server.stop()
+    await runtime.close()
