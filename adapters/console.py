@@ -143,10 +143,10 @@ HELP = {
 As the moderator:   /cases · /case N · /approve N [choice] · /edit N new text
                     /dismiss N [not_a_request|spam|duplicate|handled_elsewhere|other]
                     /snooze N [4h] · /mine N · /resolve N · /report
-                    /open MESSAGE-ID question|complaint  (a request the detector missed)
+                    /open c3 question|complaint  (a request the detector missed; ids as [c3])
 Staff messages:     /staff sam: @alice it's on its way  (a staff reply answers a case)
                     /reply N sam: text   (staff replies to case N's message, by hand)
-Time:               /advance 2h | 1d    (reminders and escalations fire as time passes)
+Time:               /advance 2h | 1d | 3 weeks  (reminders and escalations fire)
 Identity:           /as NAME [moderator]  (act as someone else; only moderators may decide)
                     /help · /quit""",
     "fr": """Écrire comme membre : alice: ma commande n'est jamais arrivée
@@ -154,10 +154,10 @@ Identity:           /as NAME [moderator]  (act as someone else; only moderators 
 Comme modérateur :  /cases · /case N · /approve N [choix] · /edit N nouveau texte
                     /dismiss N [not_a_request|spam|duplicate|handled_elsewhere|other]
                     /snooze N [4h] · /mine N · /resolve N · /report
-                    /open ID-MESSAGE question|complaint  (une demande non détectée)
+                    /open c3 question|complaint  (une demande non détectée ; numéros [c3])
 Messages d'équipe : /staff sam: @alice c'est en route  (une réponse de l'équipe répond au cas)
                     /reply N sam: texte  (l'équipe répond au message du cas N, à la main)
-Temps :             /advance 2h | 1d  (les rappels et escalades se déclenchent)
+Temps :             /advance 2h | 1j | 3 semaines  (rappels et escalades se déclenchent)
 Identité :          /as NOM [moderator]  (seuls les modérateurs peuvent décider)
                     /help · /quit""",
 }

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.app import Huitaine
 from bot.config import Config, ConfigError
+from bot.metrics import HEARTBEAT_S, Metrics, MetricsServer, require_client
 from bot.runtime import PlatformSetupError, Runtime
 
 _LOGGER = logging.getLogger(__name__)
@@ -55,13 +56,25 @@ def load_platform(name: str) -> Any:
 
 
 async def run(
-    config: Config, requested: list[str], *, database: str | None = None, tick_every: float = 60.0
+    config: Config,
+    requested: list[str],
+    *,
+    database: str | None = None,
+    tick_every: float = 60.0,
+    metrics_address: tuple[str, int] | None = None,
 ) -> int:
     """Start the adapters, the scheduler and wait for a stop signal; then stop cleanly."""
     names = chosen_platforms(config, requested)
     # Imported before the database is opened: a missing extra stops start-up with nothing open.
     modules = [load_platform(name) for name in names]
+    if metrics_address is not None:
+        require_client()
     runtime = Runtime(Huitaine(config, database=database))
+    try:
+        server = _serve_metrics(runtime, metrics_address) if metrics_address else None
+    except BaseException:
+        await runtime.close()
+        raise
     adapters: list[Any] = []
     for module in modules:
         adapter = module.build(config, runtime)
@@ -90,4 +103,28 @@ async def run(
             except Exception:
                 _LOGGER.exception("%s did not disconnect cleanly", adapter.name)
         await runtime.close()
+        if server is not None:
+            server.stop()
     return 0
+
+
+def _serve_metrics(runtime: Runtime, address: tuple[str, int]) -> MetricsServer:
+    """Count, time and serve /metrics and /healthz; the loop's heartbeat is a named task."""
+    metrics = Metrics(runtime.core.store.path, runtime.core.clock)
+    metrics.instrument(runtime)
+    try:
+        server = MetricsServer(metrics, *address)
+    except OSError as exc:
+        raise PlatformSetupError(
+            f"metrics cannot listen on {address[0]}:{address[1]} ({exc.strerror or exc}). "
+            "Fix: choose another --metrics-port"
+        ) from None
+    server.start()
+
+    async def heartbeat() -> None:
+        while True:
+            metrics.beat()
+            await asyncio.sleep(HEARTBEAT_S)
+
+    runtime.spawn("health-heartbeat", heartbeat())
+    return server

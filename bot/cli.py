@@ -387,7 +387,8 @@ def cmd_run(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
 
     from adapters.run import run
 
-    return asyncio.run(run(config, args.platform, database=args.db))
+    metrics = (args.metrics_host, args.metrics_port) if args.metrics_port is not None else None
+    return asyncio.run(run(config, args.platform, database=args.db, metrics_address=metrics))
 
 
 def _open_store(args: argparse.Namespace, config: Config) -> Store:
@@ -535,6 +536,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="start only this platform (repeatable; default: every platform with a token)",
     )
     live.add_argument("--db", help="SQLite file (default: storage.database)")
+    live.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus /metrics and /healthz on this port (off by default; "
+        "needs huitaine[metrics])",
+    )
+    live.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address for --metrics-port (default: %(default)s, this machine only)",
+    )
     live.set_defaults(func=cmd_run)
 
     add_train_parser(sub)

@@ -143,3 +143,25 @@ def test_the_readme_walkthrough_fires_a_reminder(
     assert text.count("  ✉ ") == 2
     assert "✗ case" not in text
     chat.core.close()
+
+
+class TerminalInput(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_at_a_terminal_lines_are_read_with_editing_and_history(
+    english: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    stdin = TerminalInput("alice: my order never arrived, still nothing\n/cases\n")
+    stdout = io.StringIO()
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    code = run_console(english, database=str(tmp_path / "c.db"), stdin=stdin, out=stdout)
+    assert code == 0
+    assert "readline" in sys.modules  # input() then offers line editing and history
+    text = stdout.getvalue()
+    assert text.count("> ") >= 3  # a prompt before each line, and at the end of input
+    assert "case #1 opened" in text
