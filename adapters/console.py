@@ -93,6 +93,7 @@ _TEXTS = Catalog(
             "fr": "  vous agissez en tant que {name} ({roles})",
         },
         "member": {"en": "member", "fr": "membre"},
+        "moderator": {"en": "Moderator", "fr": "Modération"},
         "need_case": {
             "en": "give a case number, e.g. /case 3",
             "fr": "indiquez un numéro de cas, p. ex. /case 3",
@@ -178,7 +179,9 @@ class ConsoleSession:
         self.write = write
         self.language = core.config.community.language
         self.tz = core.config.community.tz
-        self.actor = console_actor("mod", "Moderator", frozenset({"moderator"}))
+        # The moderator signs drafts in the community's language ("— Modération").
+        name = _TEXTS("moderator", self.language)
+        self.actor = console_actor("mod", name, frozenset({"moderator"}))
         self._ids = count(self._next_id())
         self._sent = count(1)
         self.channel = "general"
