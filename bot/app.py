@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.cards import Cards
+from bot.cardview import CardView, card_view
 from bot.cases import CaseBook
 from bot.clock import Clock, SystemClock
 from bot.config import Config
@@ -108,6 +109,10 @@ class Huitaine:
     def tick(self, now: datetime | None = None) -> list[Notice]:
         """Run the scheduler at `now` (the clock's time by default); return undelivered notices."""
         return self.scheduler.tick(now or self.clock.now())
+
+    def card(self, case_id: int) -> CardView:
+        """What the case's card shows and allows now (the same rule on every platform)."""
+        return card_view(self.cases.get(case_id), self.review.replies_of(case_id))
 
     def waiting(self, scope: Scope | None = None) -> list[Case]:
         """Cases whose member still waits, soonest target first (only `scope`'s, if given)."""

@@ -436,6 +436,11 @@ class Review:
         )
         return [_outgoing(row) for row in rows]
 
+    def replies_of(self, case_id: int) -> list[Outgoing]:
+        """The approved replies of one case, oldest first (one query)."""
+        rows = self.store.rows("SELECT * FROM outgoing WHERE case_id = ? ORDER BY id", (case_id,))
+        return [_outgoing(row) for row in rows]
+
     def audit_log(self, case_id: int | None = None) -> list[dict[str, Any]]:
         """Every decision, oldest first (optionally for one case)."""
         if case_id is None:

@@ -97,6 +97,10 @@ MIGRATIONS: tuple[str, ...] = (
         week TEXT PRIMARY KEY, text TEXT NOT NULL, created_at TEXT NOT NULL, delivered_at TEXT
     );
     """,
+    # 4: a card reads its own case's replies, not the whole outbox.
+    """
+    CREATE INDEX outgoing_case ON outgoing(case_id);
+    """,
 )
 
 

@@ -24,6 +24,7 @@ from adapters.discord.sdk import app_commands, discord
 from adapters.discord.settings import DiscordSettings, parse_settings
 from adapters.discord.texts import timestamp, tr
 from bot.cards import CardRef
+from bot.cardview import CardView
 from bot.config import Config
 from bot.models import Actor, Case, Message, Notice, NoticeKind, Outgoing, SendState, Standing
 from bot.review import NotAllowed, Refusal, ReviewError
@@ -338,23 +339,17 @@ class DiscordAdapter:
         guild = getattr(channel, "guild", None)
         return str(guild.id) if guild is not None else fallback
 
-    def _card_state(self, case_id: int) -> tuple[CardRef | None, Outgoing | None]:
-        """On the core's thread: where the card is, and a reply still in flight or in doubt."""
-        ref = self.core.cards.for_case(case_id, PLATFORM)
-        pending = [
-            item
-            for item in self.core.review.outbox(SendState.SENDING, SendState.UNCONFIRMED)
-            if item.case_id == case_id
-        ]
-        return ref, (pending[-1] if pending else None)
+    def _card_state(self, case_id: int) -> tuple[CardRef | None, CardView]:
+        """On the core's thread: where the card is, and what the core says it shows."""
+        return self.core.cards.for_case(case_id, PLATFORM), self.core.card(case_id)
 
     async def show_case(self, case: Case) -> None:
         """Post the case's card in the review channel, or edit it in place."""
         async with self._card_locks[case.id % _CARD_LOCKS]:
-            ref, pending = await self.runtime.call(self._card_state, case.id)
+            ref, card = await self.runtime.call(self._card_state, case.id)
             now = self.core.clock.now()
-            embed = render.case_embed(case, language=self.language, now=now, pending=pending)
-            view = view_of(render.case_buttons(case, language=self.language, pending=pending))
+            embed = render.case_embed(card, language=self.language, now=now)
+            view = view_of(render.case_buttons(card, language=self.language))
             channel = self._review()
             if ref is not None:
                 try:
@@ -687,11 +682,11 @@ class DiscordAdapter:
             if refusal is not None or found is None:
                 await self._refuse(interaction, refusal or tr("invalid", self.language))
                 return
-            _ref, pending = await self.runtime.call(self._card_state, found.id)
+            _ref, card = await self.runtime.call(self._card_state, found.id)
             now = self.core.clock.now()
             await interaction.response.send_message(
-                embed=render.case_embed(found, language=self.language, now=now, pending=pending),
-                view=view_of(render.case_buttons(found, language=self.language, pending=pending)),
+                embed=render.case_embed(card, language=self.language, now=now),
+                view=view_of(render.case_buttons(card, language=self.language)),
                 ephemeral=True,
             )
 

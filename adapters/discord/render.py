@@ -10,8 +10,9 @@ from adapters.discord import ids
 from adapters.discord.convert import jump_url
 from adapters.discord.sdk import discord
 from adapters.discord.texts import timestamp, tr
+from bot.cardview import CardAction, CardView
 from bot.i18n import t
-from bot.models import Case, CaseState, DismissReason, Kind, Outgoing, SendState
+from bot.models import Case, CaseState, DismissReason, Kind, SendState
 from bot.suggest import sign
 
 _LOGGER = logging.getLogger(__name__)
@@ -64,14 +65,10 @@ def state_label(case: Case, now: datetime, language: str) -> str:
     return label
 
 
-def case_embed(
-    case: Case,
-    *,
-    language: str,
-    now: datetime,
-    pending: Outgoing | None = None,
-) -> discord.Embed:
+def case_embed(view: CardView, *, language: str, now: datetime) -> discord.Embed:
     """The card: who, where (with a jump link), what, how sure, the deadlines, the draft."""
+    case = view.case
+    pending = view.in_flight or view.in_doubt
     link = (
         jump_url(case.community, case.channel, case.message_ids[0]) if case.message_ids else None
     )
@@ -134,52 +131,27 @@ def case_embed(
     return embed
 
 
-def case_buttons(
-    case: Case, *, language: str, pending: Outgoing | None = None
-) -> list[ButtonSpec]:
-    """The buttons a card offers in its state; a closed case offers none."""
-    if not case.state.waiting:
-        return []
-    if pending is not None:
-        if pending.state is SendState.UNCONFIRMED:
-            arg = str(pending.id)
-            return [
-                ButtonSpec(
-                    ids.make(ids.Action.CONFIRM, case.id, arg),
-                    tr("confirm", language),
-                    discord.ButtonStyle.success,
-                ),
-                ButtonSpec(
-                    ids.make(ids.Action.RETRY, case.id, arg),
-                    tr("retry", language),
-                    discord.ButtonStyle.danger,
-                ),
-            ]
-        return []  # being sent right now: nothing to press
-    return [
-        ButtonSpec(
-            ids.make(ids.Action.SEND, case.id),
-            tr("send", language),
-            discord.ButtonStyle.success,
-            disabled=not case.suggestions,
-        ),
-        ButtonSpec(
-            ids.make(ids.Action.EDIT, case.id), tr("edit", language), discord.ButtonStyle.primary
-        ),
-        ButtonSpec(
-            ids.make(ids.Action.DISMISS, case.id),
-            tr("dismiss", language),
-            discord.ButtonStyle.danger,
-        ),
-        ButtonSpec(
-            ids.make(ids.Action.SNOOZE, case.id),
-            tr("snooze", language),
-            discord.ButtonStyle.secondary,
-        ),
-        ButtonSpec(
-            ids.make(ids.Action.MINE, case.id), tr("mine", language), discord.ButtonStyle.secondary
-        ),
-    ]
+_BUTTONS: dict[CardAction, tuple[ids.Action, str, discord.ButtonStyle]] = {
+    CardAction.SEND: (ids.Action.SEND, "send", discord.ButtonStyle.success),
+    CardAction.EDIT: (ids.Action.EDIT, "edit", discord.ButtonStyle.primary),
+    CardAction.DISMISS: (ids.Action.DISMISS, "dismiss", discord.ButtonStyle.danger),
+    CardAction.SNOOZE: (ids.Action.SNOOZE, "snooze", discord.ButtonStyle.secondary),
+    CardAction.MINE: (ids.Action.MINE, "mine", discord.ButtonStyle.secondary),
+    CardAction.CONFIRM: (ids.Action.CONFIRM, "confirm", discord.ButtonStyle.success),
+    CardAction.RESEND: (ids.Action.RETRY, "retry", discord.ButtonStyle.danger),
+}
+
+
+def case_buttons(view: CardView, *, language: str) -> list[ButtonSpec]:
+    """The buttons for the actions the core allows now (a closed case offers none)."""
+    # The reply in doubt travels in the button, so the press names exactly that reply.
+    arg = str(view.in_doubt.id) if view.in_doubt is not None else None
+    buttons = []
+    for action in view.actions:
+        kind, label, style = _BUTTONS[action]
+        reply = arg if action in (CardAction.CONFIRM, CardAction.RESEND) else None
+        buttons.append(ButtonSpec(ids.make(kind, view.case.id, reply), tr(label, language), style))
+    return buttons
 
 
 def reason_buttons(case_id: int, *, language: str) -> list[ButtonSpec]:

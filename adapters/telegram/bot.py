@@ -68,9 +68,10 @@ from adapters.telegram.settings import TelegramSettings, parse_settings
 from adapters.telegram.texts import tr
 from bot import redaction
 from bot.cards import CardRef
+from bot.cardview import CardView
 from bot.config import Config, ConfigError
 from bot.i18n import format_time
-from bot.models import Actor, Case, Notice, Outgoing, SendState, Standing
+from bot.models import Actor, Case, Notice, Outgoing, Standing
 from bot.review import NotAllowed, ReviewError
 from bot.runtime import PlatformSetupError, Runtime, SendFailed
 
@@ -115,11 +116,9 @@ class _Answer:
 
 
 @dataclass(frozen=True, slots=True)
-class _CardView:
-    case: Case
+class _PlacedCard:
+    view: CardView
     ref: CardRef | None
-    unconfirmed: Outgoing | None
-    failed: Outgoing | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,36 +432,16 @@ class TelegramAdapter:
             )
         return Place(name, link)
 
-    def _outbox_of(self, case_id: int) -> tuple[Outgoing | None, Outgoing | None]:
-        # Runs on the core's thread.
-        items = [
-            item
-            for item in self.core.review.outbox(SendState.UNCONFIRMED, SendState.FAILED)
-            if item.case_id == case_id
-        ]
-        unconfirmed = [i for i in items if i.state is SendState.UNCONFIRMED]
-        failed = [i for i in items if i.state is SendState.FAILED]
-        return (unconfirmed[-1] if unconfirmed else None, failed[-1] if failed else None)
-
-    def _card(
-        self, case: Case, unconfirmed: Outgoing | None, failed: Outgoing | None
-    ) -> tuple[str, InlineKeyboardMarkup | None]:
+    def _card(self, view: CardView) -> tuple[str, InlineKeyboardMarkup | None]:
         text = render_card(
-            case,
+            view.case,
             language=self.language,
             tz=self.tz,
-            place=self._place(case),
-            unconfirmed=unconfirmed,
-            failed=failed,
+            place=self._place(view.case),
+            unconfirmed=view.in_doubt,
+            failed=view.failed,
         )
-        markup = case_keyboard(
-            case.id,
-            self.language,
-            waiting=case.state.waiting,
-            can_send=bool(case.suggestions),
-            unconfirmed=unconfirmed is not None,
-        )
-        return text, markup
+        return text, case_keyboard(view.case.id, self.language, view.actions)
 
     async def show_case(self, case: Case) -> None:
         """Queue the card's update and return: cards never hold up the inbound updates.
@@ -484,7 +463,7 @@ class TelegramAdapter:
                 self._card_pending.discard(case_id)
                 # The case is read afresh: the update shows the latest state, whatever queued it.
                 view = await self.runtime.call(self._card_view, case_id)
-                await self._know_chat(view.case.channel)
+                await self._know_chat(view.view.case.channel)
                 await self._show(view, move=False)
         except Exception:
             # The case is safe in the database; the next change or /case N shows it again.
@@ -495,20 +474,14 @@ class TelegramAdapter:
         while self._card_tasks:
             await asyncio.gather(*list(self._card_tasks), return_exceptions=True)
 
-    def _card_view(self, case_id: int) -> _CardView:
+    def _card_view(self, case_id: int) -> _PlacedCard:
         # Runs on the core's thread: one hop for everything a card needs.
-        unconfirmed, failed = self._outbox_of(case_id)
-        return _CardView(
-            self.core.cases.get(case_id),
-            self.core.cards.for_case(case_id, PLATFORM),
-            unconfirmed,
-            failed,
-        )
+        return _PlacedCard(self.core.card(case_id), self.core.cards.for_case(case_id, PLATFORM))
 
-    async def _show(self, view: _CardView, *, move: bool) -> None:
+    async def _show(self, placed: _PlacedCard, *, move: bool) -> None:
         """Post or edit a case's card; the caller holds the case's card lock."""
-        case, ref = view.case, view.ref
-        text, markup = self._card(case, view.unconfirmed, view.failed)
+        case, ref = placed.view.case, placed.ref
+        text, markup = self._card(placed.view)
         bot = self.application.bot
         if ref is not None and not move:
             try:
@@ -773,7 +746,7 @@ class TelegramAdapter:
         await press.answer(tr("cancelled", self.language))
 
     async def _unconfirmed(self, press: _Press) -> Outgoing | None:
-        unconfirmed, _ = await self.runtime.call(self._outbox_of, press.case.id)
+        unconfirmed = (await self.runtime.call(self.core.card, press.case.id)).in_doubt
         if unconfirmed is None:
             await self._refuse(press.answer, press.user, press.callback, "nothing unconfirmed")
         return unconfirmed

@@ -10,11 +10,13 @@ from __future__ import annotations
 import enum
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.telegram.texts import tr
+from bot.cardview import CardAction
 from bot.models import DismissReason
 
 _LOGGER = logging.getLogger(__name__)
@@ -121,30 +123,36 @@ def _button(label: str, action: Act, case_id: int, arg: str | None = None) -> In
     return InlineKeyboardButton(label, callback_data=encode(Callback(action, case_id, arg)))
 
 
+_ACTS: dict[CardAction, tuple[Act, str]] = {
+    CardAction.SEND: (Act.SEND, "btn_send"),
+    CardAction.EDIT: (Act.EDIT, "btn_edit"),
+    CardAction.DISMISS: (Act.DISMISS, "btn_dismiss"),
+    CardAction.SNOOZE: (Act.SNOOZE, "btn_snooze"),
+    CardAction.MINE: (Act.MINE, "btn_mine"),
+    CardAction.CONFIRM: (Act.CONFIRM, "btn_confirm"),
+    CardAction.RESEND: (Act.RESEND, "btn_resend"),
+}
+# Rows of a phone-sized keyboard: the reply first, then the rest of the decisions.
+_ROWS = (
+    (CardAction.CONFIRM, CardAction.RESEND),
+    (CardAction.SEND, CardAction.EDIT),
+    (CardAction.DISMISS, CardAction.SNOOZE, CardAction.MINE),
+)
+
+
 def case_keyboard(
-    case_id: int, language: str, *, waiting: bool, can_send: bool, unconfirmed: bool
+    case_id: int, language: str, actions: Sequence[CardAction]
 ) -> InlineKeyboardMarkup | None:
-    """The card's buttons; none once nothing is left to decide."""
-    rows: list[list[InlineKeyboardButton]] = []
-    if unconfirmed:
-        rows.append(
-            [
-                _button(tr("btn_confirm", language), Act.CONFIRM, case_id),
-                _button(tr("btn_resend", language), Act.RESEND, case_id),
-            ]
-        )
-    elif waiting:
-        first = [_button(tr("btn_edit", language), Act.EDIT, case_id)]
-        if can_send:
-            first.insert(0, _button(tr("btn_send", language), Act.SEND, case_id))
-        rows.append(first)
-        rows.append(
-            [
-                _button(tr("btn_dismiss", language), Act.DISMISS, case_id),
-                _button(tr("btn_snooze", language), Act.SNOOZE, case_id),
-                _button(tr("btn_mine", language), Act.MINE, case_id),
-            ]
-        )
+    """Buttons for the actions the core allows now; none once nothing is left to decide."""
+    rows = [
+        [
+            _button(tr(_ACTS[action][1], language), _ACTS[action][0], case_id)
+            for action in row
+            if action in actions
+        ]
+        for row in _ROWS
+    ]
+    rows = [row for row in rows if row]
     return InlineKeyboardMarkup(rows) if rows else None
 
 

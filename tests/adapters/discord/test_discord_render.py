@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.discord import render
 from adapters.discord.ids import Action, make
+from bot.cardview import CardView
 from bot.models import Author, Case, CaseState, Kind, Outgoing, SendState, Suggestion
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -32,7 +33,7 @@ CASE = Case(
 
 
 def test_card_in_french() -> None:
-    embed = render.case_embed(CASE, language="fr", now=NOW).to_dict()
+    embed = render.case_embed(CardView(CASE), language="fr", now=NOW).to_dict()
     assert embed["title"] == "😠 Réclamation n°3 · suggestion prête"
     assert embed["url"] == "https://discord.com/channels/10/20/40"
     fields = {f["name"]: f["value"] for f in embed["fields"]}
@@ -46,20 +47,20 @@ def test_card_in_french() -> None:
 
 
 def test_overdue_answered_and_closed_cards() -> None:
-    late = render.case_embed(CASE, language="en", now=NOW + timedelta(days=8)).to_dict()
+    late = render.case_embed(CardView(CASE), language="en", now=NOW + timedelta(days=8)).to_dict()
     assert late["title"].endswith("suggested · OVERDUE")
     answered = replace(CASE, state=CaseState.ANSWERED, answered_by="Sam", first_response_at=NOW)
-    card = render.case_embed(answered, language="en", now=NOW).to_dict()
+    card = render.case_embed(CardView(answered), language="en", now=NOW).to_dict()
     assert card["title"].endswith("answered")
     assert "Suggested reply" not in card["description"]
-    assert render.case_buttons(answered, language="en") == []
+    assert render.case_buttons(CardView(answered), language="en") == []
 
 
 def test_buttons_follow_the_reply_state() -> None:
-    labels = [b.label for b in render.case_buttons(CASE, language="fr")]
+    labels = [b.label for b in render.case_buttons(CardView(CASE), language="fr")]
     assert labels == ["Envoyer", "Modifier", "Écarter", "Reporter", "Je m'en occupe"]
-    no_draft = render.case_buttons(replace(CASE, suggestions=()), language="en")
-    assert no_draft[0].disabled
+    no_draft = render.case_buttons(CardView(replace(CASE, suggestions=())), language="en")
+    assert no_draft[0].custom_id == make(Action.EDIT, 3)  # nothing to send as it stands
     pending = Outgoing(
         id=9,
         case_id=3,
@@ -74,12 +75,13 @@ def test_buttons_follow_the_reply_state() -> None:
         approved_by="Sam",
         created_at=NOW,
     )
-    assert [b.custom_id for b in render.case_buttons(CASE, language="en", pending=pending)] == [
+    in_doubt = CardView(CASE, in_doubt=pending)
+    assert [b.custom_id for b in render.case_buttons(in_doubt, language="en")] == [
         make(Action.CONFIRM, 3, "9"),
         make(Action.RETRY, 3, "9"),
     ]
     sending = replace(pending, state=SendState.SENDING)
-    assert render.case_buttons(CASE, language="en", pending=sending) == []
+    assert render.case_buttons(CardView(CASE, in_flight=sending), language="en") == []
 
 
 def test_long_texts_stay_within_embed_limits() -> None:
@@ -89,6 +91,6 @@ def test_long_texts_stay_within_embed_limits() -> None:
         suggestions=(Suggestion("y" * 20_000, "en", "template", 1.0),),
         author=Author("30", "z" * 500),
     )
-    embed = render.case_embed(huge, language="en", now=NOW)
+    embed = render.case_embed(CardView(huge), language="en", now=NOW)
     assert len(embed.description or "") <= 4096
     assert len(embed) <= 6000

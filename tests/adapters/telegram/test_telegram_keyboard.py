@@ -16,6 +16,7 @@ from adapters.telegram.keyboard import (
     encode,
     reasons_keyboard,
 )
+from bot.cardview import CardAction
 from bot.models import DismissReason
 
 
@@ -39,8 +40,7 @@ def test_data_is_compact_and_versioned() -> None:
 
 def test_every_button_fits_the_bot_api_limit() -> None:
     markups = [
-        case_keyboard(MAX_CASE_ID, "fr", waiting=True, can_send=True, unconfirmed=False),
-        case_keyboard(MAX_CASE_ID, "en", waiting=True, can_send=True, unconfirmed=True),
+        case_keyboard(MAX_CASE_ID, "fr", list(CardAction)),
         reasons_keyboard(MAX_CASE_ID, "fr"),
         draft_keyboard(MAX_CASE_ID, "fr"),
     ]
@@ -54,15 +54,14 @@ def test_every_button_fits_the_bot_api_limit() -> None:
 
 
 def test_a_closed_case_has_no_buttons() -> None:
-    assert case_keyboard(1, "fr", waiting=False, can_send=True, unconfirmed=False) is None
+    assert case_keyboard(1, "fr", ()) is None
 
 
-def test_without_a_suggestion_there_is_no_send_button() -> None:
-    markup = case_keyboard(1, "en", waiting=True, can_send=False, unconfirmed=False)
+def test_the_keyboard_offers_exactly_the_actions_the_core_allows() -> None:
+    markup = case_keyboard(1, "en", [CardAction.EDIT, CardAction.DISMISS])
     assert markup is not None
     actions = {decode(b.callback_data).action for row in markup.inline_keyboard for b in row}
-    assert Act.SEND not in actions
-    assert Act.EDIT in actions
+    assert actions == {Act.EDIT, Act.DISMISS}
 
 
 @pytest.mark.parametrize(

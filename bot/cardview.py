@@ -1,0 +1,66 @@
+"""What a review card shows and which actions it allows now: decided once, drawn by every adapter.
+
+Adapters used to decide their buttons themselves and drifted apart (one showed nothing while a
+reply was being sent, the other showed Send; one counted a failed reply as pending, the other
+not). The rule lives here; an adapter only draws `CardView.actions` in its own widgets.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from bot.models import Case, Outgoing, SendState
+
+
+class CardAction(enum.StrEnum):
+    """What a moderator may do from a card; every one is checked again by the core."""
+
+    SEND = "send"  # approve the first suggestion and send it
+    EDIT = "edit"  # write or correct the reply, then send it
+    DISMISS = "dismiss"  # not a real request (with a reason)
+    SNOOZE = "snooze"  # hold the reminders for a while
+    MINE = "mine"  # assign the case to oneself
+    CONFIRM = "confirm"  # a reply in doubt is on the platform: record it as sent
+    RESEND = "resend"  # a reply in doubt is not on the platform: send it again
+
+
+_DECIDE = (CardAction.EDIT, CardAction.DISMISS, CardAction.SNOOZE, CardAction.MINE)
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """Everything a card needs, read in one go on the core's thread."""
+
+    case: Case
+    in_flight: Outgoing | None = None  # being sent right now
+    in_doubt: Outgoing | None = None  # may or may not be posted: a moderator must look
+    failed: Outgoing | None = None  # the platform refused it: nothing was posted
+
+    @property
+    def actions(self) -> tuple[CardAction, ...]:
+        """The actions the card offers now, in the order they are shown."""
+        if not self.case.state.waiting:
+            return ()
+        if self.in_doubt is not None:
+            return (CardAction.CONFIRM, CardAction.RESEND)
+        if self.in_flight is not None:
+            return ()  # nothing to press until the platform has answered
+        send = (CardAction.SEND,) if self.case.suggestions else ()
+        return send + _DECIDE
+
+
+def card_view(case: Case, replies: list[Outgoing]) -> CardView:
+    """The view of `case` given its approved replies, oldest first."""
+
+    def latest(state: SendState) -> Outgoing | None:
+        return next((r for r in reversed(replies) if r.state is state), None)
+
+    last = replies[-1] if replies else None
+    return CardView(
+        case,
+        in_flight=latest(SendState.SENDING),
+        in_doubt=latest(SendState.UNCONFIRMED),
+        # Only the last attempt's refusal matters: an older one was approved again since.
+        failed=last if last is not None and last.state is SendState.FAILED else None,
+    )
