@@ -229,6 +229,7 @@ class Tally:
     """What one parser did under the fuzzer."""
 
     inputs: int = 0
+    refused: int = 0
     crashes: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
     examples: dict[str, Any] = field(default_factory=dict)
@@ -255,6 +256,7 @@ def fuzz(target: Target, rng: random.Random, seconds: float, count: int) -> Tall
         try:
             target.run(data)
         except target.refusals:
+            tally.refused += 1
             continue
         except (Exception, RecursionError, MemoryError) as exc:  # the findings
             tally.crashes += 1
@@ -538,7 +540,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     wanted = [w for w in args.only.split(",") if w]
     total_crashes = 0
-    print(f"{'parser':<24}{'inputs':>9}{'crashes':>9}{'kinds':>7}{'s':>7}")
+    print(f"{'parser':<24}{'inputs':>9}{'refused':>9}{'crashes':>9}{'kinds':>7}{'s':>7}")
     with tempfile.TemporaryDirectory() as folder:
         for target in targets(Path(folder)):
             if wanted and not any(w in target.name for w in wanted):
@@ -546,7 +548,8 @@ def main() -> int:
             tally = fuzz(target, rng, args.seconds, args.count)
             total_crashes += tally.crashes
             print(
-                f"{target.name:<24}{tally.inputs:>9}{tally.crashes:>9}{len(tally.kinds):>7}"
+                f"{target.name:<24}{tally.inputs:>9}{tally.refused:>9}{tally.crashes:>9}"
+                f"{len(tally.kinds):>7}"
                 f"{tally.seconds:>7.1f}"
             )
             for kind, n in tally.kinds.most_common(5):
@@ -556,6 +559,8 @@ def main() -> int:
                 for i, example in enumerate(tally.examples.values()):
                     name = f"{target.name.replace(' ', '_')}-{i}.txt"
                     (args.save / name).write_text(repr(example)[:1_000_000], encoding="utf-8")
+    print("refused: turned away by the parser's own error (telegram convert: by")
+    print("python-telegram-bot's Update.de_json, before Huitaine's code runs)")
     print(f"crashes: {total_crashes} (busy host: other work shares the 2 cores)")
     return 1 if total_crashes else 0
 
