@@ -133,8 +133,8 @@ def _mentions(message: TgMessage, usernames: Mapping[str, int]) -> tuple[str, ..
         else message.parse_caption_entities(list(_MENTIONS))
     )
     for entity, text in entities.items():
-        if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
-            found.append(str(entity.user.id))
+        if entity.type == MessageEntity.TEXT_MENTION and isinstance(entity.user, User):
+            found.append(str(_id(entity.user.id, "entity.user.id")))
         elif entity.type == MessageEntity.MENTION:
             # "@name" carries no id; it resolves only if that member was seen before.
             user_id = usernames.get(text.lstrip("@").casefold())

@@ -79,6 +79,17 @@ def test_odd_guild_create_and_modal_payloads_are_read_as_far_as_they_make_sense(
         (("message", "from", "first_name"), "A\udc80"),
         (("message", "from", "first_name"), [[["deep"]]]),
         (("message", "chat"), "x"),
+        (
+            ("message", "entities"),
+            [
+                {
+                    "type": "text_mention",
+                    "offset": 0,
+                    "length": 3,
+                    "user": {"id": "\udc80", "is_bot": False, "first_name": "x"},
+                }
+            ],
+        ),
         (("message", "from"), "x"),
     ],
 )
@@ -93,3 +104,4 @@ def test_odd_telegram_updates_are_skipped_not_raised(path: tuple[str, ...], valu
     if message is not None:
         assert isinstance(message.text, str)
         message.author.name.encode("utf-8")  # storable
+        assert all(m.isdecimal() for m in message.mentions)
