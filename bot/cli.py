@@ -298,7 +298,12 @@ def cmd_detect(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
 
     # Bytes that are not UTF-8 become "�" in their line instead of stopping the stream.
     raw = getattr(sys.stdin, "buffer", None)
-    lines = sys.stdin if raw is None else io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+    # Only "\n" ends a JSONL line: a stray "\r" inside one must not split it in two.
+    lines = (
+        sys.stdin
+        if raw is None
+        else io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="\n")
+    )
     for item in _detect_records(lines):
         batch.append(item)
         if len(batch) >= DETECT_BATCH:

@@ -117,3 +117,20 @@ def test_detect_jsonl_reads_bytes_that_are_not_utf8_as_one_odd_line(tmp_path: Pa
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
     assert [r["id"] for r in rows] == [1, 2, 3]
+
+
+def test_detect_jsonl_counts_a_stray_carriage_return_as_part_of_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    from bot.cli import main
+
+    config = tmp_path / "rules.toml"
+    config.write_text('[detection]\ndetector = "rules"\n', encoding="utf-8")
+    raw = b'{"id": 1, "text": "mer\rci"}\r\n{"id": 2, "text": "where is my order?"}\n'
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
+    assert main(["--config", str(config), "detect", "--jsonl"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["id"] for r in rows] == [None, 2]
+    assert rows[0]["error"].startswith("line 1:")
