@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import sqlite3
@@ -344,7 +345,15 @@ def cmd_detect(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
             out.write(_json_line(record))
         batch.clear()
 
-    for item in _detect_records(sys.stdin):
+    # Bytes that are not UTF-8 become "�" in their line instead of stopping the stream.
+    raw = getattr(sys.stdin, "buffer", None)
+    # Only "\n" ends a JSONL line: a stray "\r" inside one must not split it in two.
+    lines = (
+        sys.stdin
+        if raw is None
+        else io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="\n")
+    )
+    for item in _detect_records(lines):
         batch.append(item)
         if len(batch) >= DETECT_BATCH:
             flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import reprlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -47,14 +48,20 @@ def parse_duration(
     """
     longest = longest or MAX_DURATION
     if not isinstance(value, str):
-        raise ConfigError(key, f"expected a duration string, got {value!r}", 'write it as "48h"')
+        raise ConfigError(
+            key, f"expected a duration string, got {_SHORT.repr(value)}", 'write it as "48h"'
+        )
     text = value.strip().lower().replace(" ", "")
     if text.startswith("-"):
-        raise ConfigError(key, f"negative duration {value!r}", "use a positive duration")
+        raise ConfigError(
+            key, f"negative duration {_SHORT.repr(value)}", "use a positive duration"
+        )
     match = _DURATION.match(text)
     if not text or match is None:
         raise ConfigError(
-            key, f"cannot read duration {value!r}", 'use days/hours/minutes: "7d", "48h", "30m"'
+            key,
+            f"cannot read duration {_SHORT.repr(value)}",
+            'use days/hours/minutes: "7d", "48h", "30m"',
         )
     days, hours, minutes = (int(part or 0) for part in match.groups())
     try:
@@ -62,9 +69,9 @@ def parse_duration(
     except OverflowError:
         duration = timedelta.max  # refused just below, with the same message
     if duration > longest:
-        raise ConfigError(key, f"duration {value!r} is too long", too_long_fix)
+        raise ConfigError(key, f"duration {_SHORT.repr(value)} is too long", too_long_fix)
     if duration <= timedelta(0):
-        raise ConfigError(key, f"duration {value!r} is zero", "use a positive duration")
+        raise ConfigError(key, f"duration {_SHORT.repr(value)} is zero", "use a positive duration")
     return duration
 
 
@@ -232,12 +239,17 @@ class Config:
     telegram: PlatformConfig = field(default_factory=lambda: PlatformConfig("TELEGRAM_TOKEN"))
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+
+
 def _expect(value: object, kind: type | tuple[type, ...], key: str, example: str) -> Any:
     # bool is an int in Python; a threshold of `true` is a mistake, not 1.0.
-    if isinstance(value, bool) and kind is not bool:
-        raise ConfigError(key, f"expected {example}, got {value!r}", f"write {example}")
-    if not isinstance(value, kind):
-        raise ConfigError(key, f"expected {example}, got {value!r}", f"write {example}")
+    wrong = isinstance(value, bool) and kind is not bool
+    if wrong or not isinstance(value, kind):
+        # Shortened: a value nested hundreds deep or a page long stays a one-line message.
+        shown = _SHORT.repr(value)
+        raise ConfigError(key, f"expected {example}, got {shown}", f"write {example}")
     return value
 
 
@@ -449,10 +461,14 @@ def _bounded(value: timedelta, key: str, most: timedelta, why: str) -> timedelta
 
 def _directory(value: object) -> str:
     directory: str = _expect(value, str, "responses.directory", '"responses"')
-    if directory and not Path(directory).is_dir():
+    try:
+        missing = bool(directory) and not Path(directory).is_dir()
+    except (OSError, ValueError):  # a name too long, or with a NUL byte
+        missing = True
+    if missing:
         raise ConfigError(
             "responses.directory",
-            f"{directory!r} is not a folder (cases would get no drafted replies)",
+            f"{_SHORT.repr(directory)} is not a folder (cases would get no drafted replies)",
             'write the path of a folder of *.toml templates, or "" for the bundled ones',
         )
     return directory
@@ -571,4 +587,14 @@ def load_config(path: Path | None) -> Config:
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), f"not valid TOML ({exc})", "fix the syntax") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(path), f"not UTF-8 text (byte {exc.start})", "save it as UTF-8"
+        ) from exc
+    except ValueError as exc:  # an integer of thousands of digits
+        raise ConfigError(str(path), f"not valid TOML ({exc})"[:200], "fix the value") from exc
+    except RecursionError as exc:
+        raise ConfigError(
+            str(path), "nested too deep", "write the sections as the example does"
+        ) from exc
     return parse_config(raw)

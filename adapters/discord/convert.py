@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from adapters.discord.settings import DiscordSettings
+from bot.clock import in_range
 from bot.models import Author, Message
 
 _LOGGER = logging.getLogger(__name__)
@@ -102,20 +103,25 @@ class GuildFacts:
 
     @classmethod
     def from_payload(cls, data: Mapping[str, Any]) -> GuildFacts:
-        """Read a GUILD_CREATE `d` object."""
-        roles = {
-            str(r["id"]): Role(str(r["id"]), str(r["name"]), int(r.get("permissions", 0)))
-            for r in data.get("roles", [])
-        }
-        threads = {
-            str(t["id"]): str(t["parent_id"])
-            for t in data.get("threads", [])
-            if t.get("parent_id") is not None
-        }
-        owner = data.get("owner_id")
+        """Read a GUILD_CREATE `d` object; a role or thread of an odd shape is left out."""
+        roles = {}
+        for r in _mappings(data.get("roles")):
+            role_id, permissions = _snowflake(r.get("id")), r.get("permissions", 0)
+            if role_id is None or not isinstance(r.get("name"), str):
+                continue
+            # Discord sends permissions as a decimal string of a 64-bit field.
+            text = str(permissions)
+            bits = int(text) if text.isdecimal() and len(text) <= 20 else 0
+            roles[role_id] = Role(role_id, r["name"], bits)
+        threads = {}
+        for t in _mappings(data.get("threads")):
+            thread_id, parent_id = _snowflake(t.get("id")), _snowflake(t.get("parent_id"))
+            if thread_id is not None and parent_id is not None:
+                threads[thread_id] = parent_id
+        owner = _snowflake(data.get("owner_id"))
         return cls(
-            id=str(data["id"]),
-            owner_id=None if owner is None else str(owner),
+            id=_snowflake(data.get("id")) or "",
+            owner_id=owner,
             roles=MappingProxyType(roles),
             threads=MappingProxyType(threads),
         )
@@ -144,9 +150,29 @@ class GuildFacts:
 def display_name(author: Mapping[str, Any], member: Mapping[str, Any] | None) -> str:
     """The name members see: server nickname, then global display name, then username."""
     for value in ((member or {}).get("nick"), author.get("global_name"), author.get("username")):
-        if value:
-            return str(value)
+        if value and isinstance(value, str):
+            # A lone surrogate (a broken escape in the JSON) cannot be stored: shown as "?".
+            return value.encode("utf-8", "replace").decode("utf-8")
     return str(author.get("id", "?"))
+
+
+def _snowflake(value: Any) -> str | None:
+    """A Discord id as text, or None when `value` is not one (ids are 64-bit integers)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value) if isinstance(value, str) or 0 <= value < 1 << 64 else ""
+    if not (text.isascii() and text.isdecimal()) or len(text) > 20 or int(text) >= 1 << 64:
+        return None
+    return text
+
+
+def _mappings(value: Any) -> list[Mapping[str, Any]]:
+    """The objects of a list field; anything else there is left out."""
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+class BadPayload(ValueError):
+    """A gateway payload of a shape Discord does not send; the message says which field."""
 
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:
@@ -156,31 +182,64 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
 def facts_from_payload(data: Mapping[str, Any]) -> MessageFacts | None:
     """Read a MESSAGE_CREATE or MESSAGE_UPDATE `d` object; None when it carries no message.
 
-    Partial updates (an embed unfurled, no author or content) are not member talk.
+    Partial updates (an embed unfurled, no author or content) are not member talk. A payload
+    of a shape Discord does not send is skipped with a log line naming the field.
     """
+    if not isinstance(data, Mapping):
+        return None
     author = data.get("author")
     if not isinstance(author, Mapping) or "content" not in data or "id" not in data:
         return None
+    try:
+        return _facts(data, author)
+    except BadPayload as exc:
+        _LOGGER.warning("message payload %.40r skipped: %s", data.get("id"), exc)
+        return None
+
+
+def _required(data: Mapping[str, Any], key: str) -> str:
+    value = _snowflake(data.get(key))
+    if value is None:
+        raise BadPayload(f"'{key}' is not a Discord id")
+    return value
+
+
+def _facts(data: Mapping[str, Any], author: Mapping[str, Any]) -> MessageFacts:
+    message_id = _required(data, "id")
+    if not in_range(snowflake_time(message_id)):
+        raise BadPayload("'id' gives a date outside 1970-2199")
     member = data.get("member")
-    reference = data.get("message_reference") or {}
-    reply_to = reference.get("message_id")
+    member = member if isinstance(member, Mapping) else None
+    reference = data.get("message_reference")
+    reference = reference if isinstance(reference, Mapping) else {}
+    reply_to = _snowflake(reference.get("message_id"))
     if reply_to is not None and reference.get("type", _REPLY_REFERENCE) != _REPLY_REFERENCE:
         reply_to = None
     guild = data.get("guild_id")
+    if guild is not None and _snowflake(guild) is None:
+        raise BadPayload("'guild_id' is not a Discord id")
+    content = data.get("content")
+    kind = data.get("type", 0)
+    roles = (member or {}).get("roles")
     return MessageFacts(
-        id=str(data["id"]),
-        channel_id=str(data["channel_id"]),
-        guild_id=None if guild is None else str(guild),
-        author_id=str(author["id"]),
-        author_name=display_name(author, member if isinstance(member, Mapping) else None),
+        id=message_id,
+        channel_id=_required(data, "channel_id"),
+        guild_id=_snowflake(guild),
+        author_id=_required(author, "id"),
+        author_name=display_name(author, member),
         author_is_bot=bool(
             author.get("bot") or author.get("system") or data.get("webhook_id") is not None
         ),
-        content=str(data.get("content") or ""),
-        type=int(data.get("type", 0)),
-        reply_to=None if reply_to is None else str(reply_to),
-        mentions=_unique(str(user["id"]) for user in data.get("mentions", [])),
-        role_ids=frozenset(str(r) for r in (member or {}).get("roles", [])),
+        content=content if isinstance(content, str) else "",
+        # An unknown type is not talk (admit() refuses it): -1 stands for "not a number".
+        type=kind if isinstance(kind, int) and not isinstance(kind, bool) else -1,
+        reply_to=reply_to,
+        mentions=_unique(
+            i for i in (_snowflake(u.get("id")) for u in _mappings(data.get("mentions"))) if i
+        ),
+        role_ids=frozenset(
+            i for i in (_snowflake(r) for r in (roles if isinstance(roles, list) else [])) if i
+        ),
     )
 
 
@@ -255,14 +314,14 @@ def convert_payload(
 def modal_values(data: Mapping[str, Any]) -> dict[str, str]:
     """Text values of a modal submission, by custom id (action rows or labels)."""
     values: dict[str, str] = {}
-    stack = list(data.get("components", []))
+    stack: list[Any] = list(_mappings(data.get("components")))
     while stack:
         component = stack.pop()
         if not isinstance(component, Mapping):
             continue
         if "value" in component and "custom_id" in component:
             values[str(component["custom_id"])] = str(component["value"])
-        stack.extend(component.get("components", []))
+        stack.extend(_mappings(component.get("components")))
         if isinstance(component.get("component"), Mapping):  # a Label wraps one component
             stack.append(component["component"])
     return values

@@ -7,7 +7,7 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -160,71 +160,75 @@ def _safe_cut(chunk: bytes) -> int:
     return cut
 
 
-def parse_events(handle: BinaryIO) -> Iterator[tuple[str | None, str, Any]]:
-    """ijson.parse's (prefix, event, value), with a prefix only near the top of the file.
-
-    Deeper events have the prefix None: no reader needs it there, and ijson's own prefixes
-    cost memory in the square of the depth (a record 100,000 deep took 24 GB).
-    """
-    path: list[str] = []
-    for event, value in ijson.basic_parse(SurrogateSafe(handle), use_float=True):
-        if event == "map_key":
-            prefix = ".".join(path[:-1]) if len(path) <= _PREFIX_DEPTH else None
-            path[-1] = value
-        elif event in ("start_map", "start_array"):
-            prefix = ".".join(path) if len(path) <= _PREFIX_DEPTH else None
-            path.append("" if event == "start_map" else "item")
-        elif event in ("end_map", "end_array"):
-            path.pop()
-            prefix = ".".join(path) if len(path) <= _PREFIX_DEPTH else None
-        else:
-            prefix = ".".join(path) if len(path) <= _PREFIX_DEPTH else None
-        yield prefix, event, value
+_START = frozenset({"start_map", "start_array"})
+_END = frozenset({"end_map", "end_array"})
 
 
 class Record:
-    """Builds one record from parse events; past MAX_DEPTH levels it stops building."""
+    """One record of an export, or the note that it was nested too deep to be built."""
 
-    def __init__(self) -> None:
-        """Start an empty record."""
-        self._builder: ijson.ObjectBuilder | None = ijson.ObjectBuilder()
-        self._depth = 0
-
-    def feed(self, event: str, value: Any) -> bool:
-        """Take one event; True once the record is complete."""
-        if event in ("start_map", "start_array"):
-            self._depth += 1
-            if self._depth > MAX_DEPTH:
-                self._builder = None  # what was built so far is dropped with it
-        if self._builder is not None:
-            self._builder.event(event, value)
-        if event in ("end_map", "end_array"):
-            self._depth -= 1
-        return self._depth == 0
+    def __init__(self, value: Any = None, *, too_deep: bool = False) -> None:
+        """Hold `value`; `too_deep` when the record was skipped unbuilt."""
+        self._value = value
+        self.too_deep = too_deep
 
     @property
     def value(self) -> Any:
         """The record; SkipRecord if it was nested too deep."""
-        if self._builder is None:
+        if self.too_deep:
             raise SkipRecord(f"nested deeper than {MAX_DEPTH} levels")
-        return self._builder.value
+        return self._value
 
 
 def records(
-    events: Iterable[tuple[str | None, str, Any]], is_record: Any
-) -> Iterator[tuple[str | None, str, Any] | Record]:
-    """Pass events through, but group those of each record (where `is_record(prefix)`)."""
-    current: Record | None = None
-    for prefix, event, value in events:
-        if current is not None:
-            if current.feed(event, value):
-                yield current
-                current = None
-            continue
-        if event not in ("end_map", "end_array", "map_key") and is_record(prefix):
-            current = Record()
-            if current.feed(event, value):
-                yield current
-                current = None
-            continue
+    handle: BinaryIO, is_record: Callable[[str], bool]
+) -> Iterator[tuple[str, str, Any] | Record]:
+    """ijson.parse's (prefix, event, value) for the top of the file, and a Record for each
+    value whose prefix `is_record`.
+
+    Prefixes are built only outside records, and a record deeper than MAX_DEPTH is skipped
+    unbuilt: ijson's own prefixes cost memory in the square of the depth (a record nested
+    100,000 deep took 24 GB).
+    """
+    path: list[str] = []
+    events = ijson.basic_parse(SurrogateSafe(handle), use_float=True)
+    for event, value in events:
+        if event == "map_key":
+            prefix = ".".join(path[:-1])
+            path[-1] = value
+        elif event in _END:
+            path.pop()
+            prefix = ".".join(path)
+        else:
+            prefix = ".".join(path)
+            if is_record(prefix):
+                yield _record(event, value, events)
+                continue
+            if event in _START:
+                path.append("" if event == "start_map" else "item")
+                if len(path) > MAX_DEPTH:
+                    # Not an export's shape: the readers stop here and keep what came before.
+                    raise ijson.JSONError(f"nested deeper than {MAX_DEPTH} levels")
         yield prefix, event, value
+
+
+def _record(event: str, value: Any, events: Iterator[tuple[str, Any]]) -> Record:
+    """Read one record from its first event on; build it (in C) unless it is too deep."""
+    if event not in _START:
+        return Record(value)
+    depth = 1
+    buffered: list[tuple[str, str, Any]] | None = [("", event, value)]
+    for event, value in events:
+        if event in _START:
+            depth += 1
+            if depth > MAX_DEPTH:
+                buffered = None  # what was read of it so far is dropped
+        elif event in _END:
+            depth -= 1
+        if buffered is not None:
+            buffered.append((".", event, value))
+        if depth == 0:
+            break
+    if buffered is None:
+        return Record(too_deep=True)
+    return Record(next(ijson.items(iter(buffered), "")))

@@ -15,7 +15,6 @@ from adapters.exports.common import (
     Record,
     SkipRecord,
     StaffRule,
-    parse_events,
     records,
 )
 from bot.clock import parse_timestamp
@@ -102,7 +101,7 @@ def read_discord_export(
         bar = Progress(handle, path.stat().st_size, path.name) if progress else None
         header: dict[str, str] = {}
         try:
-            for item in records(parse_events(handle), lambda prefix: prefix == "messages.item"):
+            for item in records(handle, lambda prefix: prefix == "messages.item"):
                 if not isinstance(item, Record):
                     prefix, _, value = item
                     if prefix in _HEADER and value is not None:

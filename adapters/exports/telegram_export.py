@@ -17,7 +17,6 @@ from adapters.exports.common import (
     Record,
     SkipRecord,
     StaffRule,
-    parse_events,
     records,
 )
 from bot.clock import in_range
@@ -115,8 +114,8 @@ def _message(record: Any, chat: _Chat, staff: StaffRule) -> Message:
     )
 
 
-def _is_message(prefix: str | None) -> bool:
-    return prefix is not None and _MESSAGE_PREFIX.match(prefix) is not None
+def _is_message(prefix: str) -> bool:
+    return prefix.endswith("messages.item") and _MESSAGE_PREFIX.match(prefix) is not None
 
 
 def read_telegram_export(
@@ -127,7 +126,7 @@ def read_telegram_export(
         bar = Progress(handle, path.stat().st_size, path.name) if progress else None
         chat = _Chat()
         try:
-            for item in records(parse_events(handle), _is_message):
+            for item in records(handle, _is_message):
                 if isinstance(item, Record):
                     stats.read += 1
                     try:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Container, Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 
-from telegram import Chat, MessageEntity
+from telegram import Chat, MessageEntity, User
 from telegram import Message as TgMessage
 
+from bot.clock import in_range
 from bot.models import Author, Message
 
 _LOGGER = logging.getLogger(__name__)
@@ -78,24 +79,53 @@ def chat_name(chat: Chat) -> str:
     return chat.title or str(chat.id)
 
 
+class BadUpdate(ValueError):
+    """An update of a shape the Bot API does not send; the message says which field."""
+
+
+def _id(value: object, what: str) -> int:
+    # Bot API ids are integers of at most 52 bits; anything else is a forged or broken update.
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= 1 << 63:
+        raise BadUpdate(f"{what} is not an id")
+    return value
+
+
+def _name(*candidates: object) -> str:
+    for value in candidates:
+        if value and isinstance(value, str):
+            # A lone surrogate (a broken escape in the JSON) cannot be stored: shown as "?".
+            return value.encode("utf-8", "replace").decode("utf-8")
+    return "?"
+
+
 def _author(message: TgMessage, staff_ids: Container[int]) -> Author | None:
     chat = message.chat
     sender_chat = message.sender_chat
+    user = message.from_user
+    # python-telegram-bot builds objects from whatever JSON it gets: check what it built.
+    if not isinstance(chat, Chat) or not isinstance(sender_chat, Chat | None):
+        raise BadUpdate("chat is not a chat")
+    if not isinstance(user, User | None):
+        raise BadUpdate("from is not a user")
+    chat_id = _id(chat.id, "chat.id")
     if sender_chat is not None:
-        if sender_chat.id == chat.id:
+        sender_id = _id(sender_chat.id, "sender_chat.id")
+        if sender_id == chat_id:
             # An anonymous admin speaks as the group itself; only admins can do that.
-            return Author(str(chat.id), chat.title or str(chat.id), is_staff=True)
+            return Author(str(chat_id), _name(chat.title, str(chat_id)), is_staff=True)
         # A channel's post forwarded into its discussion group is the owners speaking.
         staff = bool(message.is_automatic_forward)
-        return Author(str(sender_chat.id), sender_chat.title or str(sender_chat.id), staff)
-    user = message.from_user
+        return Author(str(sender_id), _name(sender_chat.title, str(sender_id)), staff)
     if user is None:
         return None
+    user_id = _id(user.id, "from.id")
+    # Not User.full_name: it formats whatever the payload holds, a list nested 900 deep too.
+    parts = [p for p in (user.first_name, user.last_name) if isinstance(p, str) and p]
     return Author(
-        id=str(user.id),
-        name=user.full_name or user.username or str(user.id),
-        is_staff=user.id in staff_ids,
-        is_bot=user.is_bot,
+        id=str(user_id),
+        name=_name(" ".join(parts), user.username, str(user_id)),
+        is_staff=user_id in staff_ids,
+        is_bot=bool(user.is_bot),
     )
 
 
@@ -107,8 +137,8 @@ def _mentions(message: TgMessage, usernames: Mapping[str, int]) -> tuple[str, ..
         else message.parse_caption_entities(list(_MENTIONS))
     )
     for entity, text in entities.items():
-        if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
-            found.append(str(entity.user.id))
+        if entity.type == MessageEntity.TEXT_MENTION and isinstance(entity.user, User):
+            found.append(str(_id(entity.user.id, "entity.user.id")))
         elif entity.type == MessageEntity.MENTION:
             # "@name" carries no id; it resolves only if that member was seen before.
             user_id = usernames.get(text.lstrip("@").casefold())
@@ -140,34 +170,61 @@ def to_message(
     """The platform-neutral Message for a group or private message; None when there is none.
 
     Messages without text (stickers, joins, service messages) and the bot's own messages give
-    None; other bots' messages come through with `is_bot` set, and the core ignores them.
+    None; other bots' messages come through with `is_bot` set, and the core ignores them. An
+    update of a shape the Bot API does not send gives None with a log line.
     """
+    try:
+        return _to_message(message, bot_id, staff_ids, usernames or {}, edited)
+    except BadUpdate as exc:
+        _LOGGER.warning("update skipped (message %.40r): %s", message.message_id, exc)
+        return None
+
+
+def _to_message(
+    message: TgMessage,
+    bot_id: int,
+    staff_ids: Container[int],
+    usernames: Mapping[str, int],
+    edited: bool,
+) -> Message | None:
     text = message.text if message.text is not None else message.caption
     if not text:
         return None
-    if message.from_user is not None and message.from_user.id == bot_id:
+    if not isinstance(text, str):
+        raise BadUpdate("text is not a string")
+    if isinstance(message.from_user, User) and message.from_user.id == bot_id:
         return None
     author = _author(message, staff_ids)
     if author is None:
         return None
     created = message.date
+    if not isinstance(created, datetime):
+        raise BadUpdate("date is not a time")
     created = created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
+    if not in_range(created):
+        raise BadUpdate(f"date {created.year} is out of range")
     thread = (
-        str(message.message_thread_id)
+        str(_id(message.message_thread_id, "message_thread_id"))
         if message.is_topic_message and message.message_thread_id is not None
         else None
     )
-    chat = str(message.chat.id)
+    chat = str(_id(message.chat.id, "chat.id"))
+    try:
+        mentions = _mentions(message, usernames)
+    except (TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
+        # Entities with offsets or types the Bot API never sends: the text is still read.
+        _LOGGER.warning("message %s: mentions unreadable (%s)", message.message_id, exc)
+        mentions = ()
     return Message(
         platform=PLATFORM,
         community=PRIVATE_COMMUNITY if message.chat.type == "private" else chat,
         channel=chat,
-        id=str(message.message_id),
+        id=str(_id(message.message_id, "message_id")),
         author=author,
         text=text,
         created_at=created,
         thread=thread,
         reply_to=reply_to(message),
-        mentions=_mentions(message, usernames or {}),
+        mentions=mentions,
         edited=edited,
     )

@@ -101,3 +101,35 @@ def test_telegram_admin_cache_beyond_a_day_is_refused_when_the_adapter_starts() 
         parse_settings(options)
     assert caught.value.key == "telegram.admin_cache"
     assert '"1d" or less' in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b'[community]\nname = "caf\xe9"\n', "not UTF-8"),
+        (b"[detection]\nthreshold = " + b"9" * 5000 + b"\n", "not valid TOML"),
+        (b"[community]\nname = " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested too deep"),
+    ],
+)
+def test_unreadable_files_are_config_errors(tmp_path: Path, content: bytes, says: str) -> None:
+    from bot.config import load_config
+
+    path = tmp_path / "huitaine.toml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=says):
+        load_config(path)
+
+
+def test_odd_values_give_a_short_message() -> None:
+    deep: object = 1
+    for _ in range(5000):
+        deep = [deep]
+    for raw in (
+        {"review": {"snooze": deep}},
+        {"community": {"name": deep}},
+        {"responses": {"directory": "x" * 5000}},
+        {"responses": {"directory": "a\x00b"}},
+    ):
+        with pytest.raises(ConfigError) as caught:
+            parse_config(raw)  # type: ignore[arg-type]
+        assert len(str(caught.value)) < 400

@@ -157,3 +157,16 @@ def test_telegram_deep_record_and_scalar_record_are_skipped(tmp_path: Path) -> N
     assert [m.id for m in messages] == ["1", "2"]
     assert stats.skipped[f"nested deeper than {MAX_DEPTH} levels"] == 1
     assert stats.skipped["not an object"] == 1
+
+
+def test_deep_nesting_outside_the_messages_stops_the_file_and_keeps_what_came_before(
+    tmp_path: Path,
+) -> None:
+    records = [json.dumps(discord_record(n)).encode() for n in (1, 2)]
+    path = discord_file(tmp_path, records)
+    deep = b'"extra": ' + b"[" * DEPTH + b"]" * DEPTH + b"}"
+    path.write_bytes(path.read_bytes()[:-1] + b"," + deep)
+    messages, stats = read_discord(path)
+    assert [m.id for m in messages] == ["901", "902"]
+    assert stats.truncated is not None
+    assert f"nested deeper than {MAX_DEPTH} levels" in stats.truncated

@@ -95,3 +95,42 @@ def test_detect_jsonl_keeps_going_past_deep_lines_and_odd_ids(tmp_path: Path) ->
     assert [r["id"] for r in rows] == [1, None, "\ud800", 4]
     assert "line 2" in rows[1]["error"]
     assert rows[2]["kind"] == "question"
+
+
+def test_detect_jsonl_reads_bytes_that_are_not_utf8_as_one_odd_line(tmp_path: Path) -> None:
+    config = tmp_path / "rules.toml"
+    config.write_text('[detection]\ndetector = "rules"\n', encoding="utf-8")
+    stdin = (
+        b'{"id": 1, "text": "where is my order?"}\n'
+        b'{"id": 2, "text": "caf\xe9?"}\n'
+        b'{"id": 3, "text": "ok"}\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--config", str(config), "detect", "--jsonl"],
+        input=stdin,
+        capture_output=True,
+        cwd=tmp_path,
+        check=False,
+        # A UTF-8 locale where stdin is strict, not the C locale's surrogateescape.
+        env={"PYTHONIOENCODING": "utf-8:strict", "LC_ALL": "C.UTF-8", "PATH": ""},
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+    assert [r["id"] for r in rows] == [1, 2, 3]
+
+
+def test_detect_jsonl_counts_a_stray_carriage_return_as_part_of_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    from bot.cli import main
+
+    config = tmp_path / "rules.toml"
+    config.write_text('[detection]\ndetector = "rules"\n', encoding="utf-8")
+    raw = b'{"id": 1, "text": "mer\rci"}\r\n{"id": 2, "text": "where is my order?"}\n'
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
+    assert main(["--config", str(config), "detect", "--jsonl"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["id"] for r in rows] == [None, 2]
+    assert rows[0]["error"].startswith("line 1:")
