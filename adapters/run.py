@@ -9,10 +9,11 @@ import os
 import signal
 from typing import Any
 
+from bot.adapter import Adapter, PlatformSetupError
 from bot.app import Huitaine
 from bot.config import Config, ConfigError
 from bot.metrics import HEARTBEAT_S, Metrics, MetricsServer, require_client
-from bot.runtime import PlatformSetupError, Runtime
+from bot.runtime import Runtime
 
 _LOGGER = logging.getLogger(__name__)
 PLATFORMS = ("telegram", "discord")
@@ -75,7 +76,7 @@ async def run(
     except BaseException:
         await runtime.close()
         raise
-    adapters: list[Any] = []
+    adapters: list[Adapter] = []
     for module in modules:
         adapter = module.build(config, runtime)
         runtime.register(adapter)
@@ -84,7 +85,7 @@ async def run(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    connected: list[Any] = []
+    connected: list[Adapter] = []
     try:
         for adapter in adapters:
             await adapter.connect()

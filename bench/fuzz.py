@@ -467,7 +467,7 @@ def templates() -> Target:
 
 
 def detect_jsonl(tmp: Path) -> Target:
-    from bot.cli import main
+    from huitaine.cli import main
 
     config = _rules_config(tmp)
     seeds = [

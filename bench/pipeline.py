@@ -20,10 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import Huitaine
-from bot.cli import example_path
 from bot.clock import ManualClock, parse_timestamp
 from bot.config import parse_config
 from bot.replay import replay
+from huitaine.cli import example_path
 
 
 def scaled_lines(target: int) -> Iterator[bytes]:

@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.telegram import build  # noqa: E402
 from bot.app import Huitaine  # noqa: E402
-from bot.cli import example_path  # noqa: E402
 from bot.config import parse_config  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
+from huitaine.cli import example_path  # noqa: E402
 from tests.adapters.telegram.fake_bot_api import FakeBotApi  # noqa: E402
 
 GROUP: dict[str, Any] = {

@@ -12,11 +12,12 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
+from bot.adapter import Adapter, SendFailed
 from bot.app import Huitaine
 from bot.ingest import IngestResult, Outcome
-from bot.models import Actor, Case, Detection, Message, Notice, Outgoing, SendState
+from bot.models import Actor, Detection, Message, Notice, Outgoing, SendState
 from bot.privacy import RetentionJob
 
 _LOGGER = logging.getLogger(__name__)
@@ -44,38 +45,6 @@ class _Event:
 
     kind: str  # "ingest", "edit" or "delete"
     args: tuple[Any, ...]
-
-
-class PlatformSetupError(RuntimeError):
-    """A platform cannot be used as configured; the message says what to change."""
-
-
-class SendFailed(Exception):
-    """The platform refused the reply outright: nothing was posted, it may be approved again."""
-
-
-class Platform(Protocol):
-    """What an adapter offers the runtime for everything that goes out."""
-
-    name: str
-
-    async def send_reply(self, item: Outgoing) -> str:
-        """Post an approved reply; return the platform's message id.
-
-        Raise SendFailed when the platform surely did not post it; any other exception means
-        "maybe posted", and the reply waits for a moderator to confirm it.
-        """
-        ...
-
-    async def show_case(self, case: Case) -> None:
-        """Post or update the case's review card in the moderators' place."""
-        ...
-
-    async def post_notice(self, notice: Notice, case: Case) -> None:
-        """Post a reminder or an escalation to the moderators."""
-        ...
-
-    # Optional: `async def post_digest(self, text: str) -> None` posts the weekly digest.
 
 
 class Runtime:
@@ -109,12 +78,12 @@ class Runtime:
         self.scored_by_rules = 0  # messages the back-pressure sent to the rules, for benches
         # One thread: SQLite work is serialised and never blocks the event loop.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huitaine-core")
-        self._platforms: dict[str, Platform] = {}
+        self._platforms: dict[str, Adapter] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._order = _Turnstile()
         self._retention = RetentionJob(core.store, core.config.retention)
 
-    def register(self, platform: Platform) -> None:
+    def register(self, platform: Adapter) -> None:
         """Route outbound actions for `platform.name` to this adapter."""
         self._platforms[platform.name] = platform
 
@@ -394,12 +363,8 @@ class Runtime:
         week, text = due
         posted = False
         for platform in self._platforms.values():
-            # Optional in the protocol: an adapter without a moderators' place skips it.
-            post = getattr(platform, "post_digest", None)
-            if post is None:
-                continue
             try:
-                await post(text)
+                await platform.post_digest(text)
                 posted = True
             except Exception:
                 _LOGGER.exception("weekly digest not posted to %s; will retry", platform.name)

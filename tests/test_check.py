@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from bot.check import Status, ask_platforms, check_database, check_templates, run_checks
-from bot.cli import main
 from bot.config import ConfigError, parse_config
+from huitaine.cli import main
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import example_path, main
+from huitaine.cli import example_path, main
 
 EXPECTED_CASE_KEYS = {
     "id",
@@ -108,7 +108,10 @@ def test_demo_runs_offline_and_sends_nothing(capsys: pytest.CaptureFixture[str])
 
 def test_console_script_is_installed() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "huitaine.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     for command in ("demo", "replay", "cases", "detect", "report", "console"):
         assert command in result.stdout

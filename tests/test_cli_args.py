@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot import __version__
-from bot.cli import build_parser, main
+from huitaine.cli import build_parser, main
 
 
 def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:

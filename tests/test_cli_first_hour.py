@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import example_path, main
+from huitaine.cli import example_path, main
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -238,8 +238,8 @@ def test_a_replay_against_a_locked_database_ends_with_one_clear_line_and_resumes
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from bot import cli
-    from bot.cli import example_path, main
+    from huitaine import cli
+    from huitaine.cli import example_path, main
 
     db = tmp_path / "replay.db"
     Huitaine(config, database=db).close()

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from bot.app import Huitaine
-from bot.cli import build_parser
 from bot.clock import ManualClock
 from bot.metrics import STALE_AFTER_S, Metrics, MetricsServer
 from bot.runtime import Runtime
+from huitaine.cli import build_parser
 from tests.conftest import MessageFactory
 
 
@@ -129,7 +129,7 @@ def test_metrics_without_the_package_name_the_extra(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import bot.metrics
-    from bot.cli import main
+    from huitaine.cli import main
 
     monkeypatch.setattr(bot.metrics, "HAVE_CLIENT", False)
     monkeypatch.setenv("TELEGRAM_TOKEN", "123456:abcdefghijklmnopqrstuvwxyzABCDEFGHI")
@@ -144,7 +144,7 @@ async def test_run_serves_health_and_refuses_a_port_in_use_clearly(core: Huitain
     import asyncio
 
     from adapters.run import _serve_metrics
-    from bot.runtime import PlatformSetupError
+    from bot.adapter import PlatformSetupError
 
     runtime = Runtime(core)
     server = _serve_metrics(runtime, ("127.0.0.1", 0))

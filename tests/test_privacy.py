@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from bot.app import Huitaine
-from bot.cli import main
 from bot.clock import ManualClock
 from bot.config import Config, ConfigError, parse_config
 from bot.models import CaseState, DismissReason
@@ -23,6 +22,7 @@ from bot.privacy import RetentionJob, compact, forget_member
 from bot.report import build_report
 from bot.runtime import Runtime
 from bot.storage import Store
+from huitaine.cli import main
 from tests.conftest import MOD, START, MessageFactory
 
 # What would identify Alice if it were left anywhere in the file.

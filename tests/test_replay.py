@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 from bot.app import Huitaine
-from bot.cli import example_path
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.models import CaseState, Kind
 from bot.replay import BadLine, parse_event, replay
+from huitaine.cli import example_path
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 

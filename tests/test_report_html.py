@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import example_path, main
 from bot.insights import faq_candidates, message_link
+from huitaine.cli import example_path, main
 
 
 def test_example_report_is_one_offline_file_with_four_charts(

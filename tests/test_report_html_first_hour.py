@@ -11,9 +11,9 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pytest
 
-from bot.cli import main
 from bot.insights import faq_candidates
 from bot.report_html import MAX_TICKS, _thin_ticks, shorten
+from huitaine.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2024, 1, 1, 9, tzinfo=UTC)

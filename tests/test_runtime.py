@@ -8,15 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.adapter import SendFailed
 from bot.app import Huitaine
 from bot.clock import ManualClock
 from bot.models import Case, CaseState, Notice, Outgoing, SendState
-from bot.runtime import Runtime, SendFailed
+from bot.runtime import Runtime
 from tests.conftest import MOD, MessageFactory
 
 
 class RecordingPlatform:
-    """A test double of an adapter: records what would go out, fails on demand."""
+    """A test double of an adapter (the `Adapter` protocol): records what goes out."""
 
     name = "discord"
 
@@ -26,6 +27,7 @@ class RecordingPlatform:
         self.notices: list[Notice] = []
         self.fail_send: Exception | None = None
         self.fail_notice = False
+        self.digests: list[str] = []
 
     async def send_reply(self, item: Outgoing) -> str:
         if self.fail_send is not None:
@@ -40,6 +42,18 @@ class RecordingPlatform:
         if self.fail_notice:
             raise ConnectionError("network down")
         self.notices.append(notice)
+
+    async def post_digest(self, text: str) -> None:
+        self.digests.append(text)
+
+    async def connect(self) -> None:
+        pass
+
+    async def listen(self) -> None:
+        pass
+
+    async def disconnect(self) -> None:
+        pass
 
 
 @pytest.fixture
@@ -117,20 +131,11 @@ async def test_a_failing_background_task_is_logged(
     assert "boom-task" in caplog.text
 
 
-class DigestPlatform(RecordingPlatform):
-    def __init__(self) -> None:
-        super().__init__()
-        self.digests: list[str] = []
-
-    async def post_digest(self, text: str) -> None:
-        self.digests.append(text)
-
-
 async def test_weekly_digest_is_posted_once_at_the_configured_hour(
     runtime: Runtime, clock: ManualClock, msg: MessageFactory
 ) -> None:
     # The fixture community is in UTC; the digest goes out on Mondays at 09:00.
-    platform = DigestPlatform()
+    platform = RecordingPlatform()
     runtime.register(platform)
     await runtime.ingest(msg("where is my order? still nothing", at=clock.now()))
     clock.set(datetime(2026, 11, 9, 8, 59, tzinfo=UTC))  # Monday, a minute early
@@ -292,3 +297,17 @@ async def test_when_detection_falls_behind_the_rules_answer_and_a_log_line_says_
     assert all(r.case_ids for r in results)  # none lost: the rules scored the other seven
     assert runtime.scored_by_rules == 7
     assert "caught up" in caplog.text
+
+
+def test_the_test_double_implements_the_adapter_protocol() -> None:
+    # Every adapter, this double included, offers the same typed calls to the runtime.
+    from adapters.discord.bot import DiscordAdapter
+    from adapters.telegram.bot import TelegramAdapter
+    from bot.adapter import Adapter
+
+    calls = [name for name in vars(Adapter) if not name.startswith("_") and name != "name"]
+    assert len(calls) == 7
+    for cls in (RecordingPlatform, DiscordAdapter, TelegramAdapter):
+        missing = [name for name in calls if not callable(getattr(cls, name, None))]
+        assert missing == [], cls
+    assert isinstance(RecordingPlatform(), Adapter)

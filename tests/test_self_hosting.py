@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser
 from bot.clock import ManualClock
 from bot.metrics import STALE_AFTER_S, Metrics, MetricsServer
+from huitaine.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -138,7 +138,7 @@ def test_the_image_entry_command_runs_the_demo(tmp_path: Path) -> None:
     entry = _json_instruction("ENTRYPOINT")
     assert entry == ["huitaine"]
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "demo"],
+        [sys.executable, "-m", "huitaine.cli", "demo"],
         capture_output=True,
         text=True,
         timeout=120,

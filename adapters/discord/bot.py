@@ -23,12 +23,13 @@ from adapters.discord.convert import (
 from adapters.discord.sdk import app_commands, discord
 from adapters.discord.settings import DiscordSettings, parse_settings
 from adapters.discord.texts import timestamp, tr
+from bot.adapter import PlatformSetupError, SendFailed
 from bot.cards import CardRef
 from bot.cardview import CardView
 from bot.config import Config
 from bot.models import Actor, Case, Message, Notice, NoticeKind, Outgoing, SendState, Standing
 from bot.review import NotAllowed, Refusal, ReviewError
-from bot.runtime import PlatformSetupError, Runtime, SendFailed
+from bot.runtime import Runtime
 
 _LOGGER = logging.getLogger(__name__)
 

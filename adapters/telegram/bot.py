@@ -67,13 +67,14 @@ from adapters.telegram.sending import Refused, call_once
 from adapters.telegram.settings import TelegramSettings, parse_settings
 from adapters.telegram.texts import tr
 from bot import redaction
+from bot.adapter import PlatformSetupError, SendFailed
 from bot.cards import CardRef
 from bot.cardview import CardView
 from bot.config import Config, ConfigError
 from bot.i18n import format_time
 from bot.models import Actor, Case, Notice, Outgoing, Standing
 from bot.review import NotAllowed, ReviewError
-from bot.runtime import PlatformSetupError, Runtime, SendFailed
+from bot.runtime import Runtime
 
 _LOGGER = logging.getLogger(__name__)
 

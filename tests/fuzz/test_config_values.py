@@ -81,7 +81,7 @@ def test_the_command_line_prints_one_line_not_a_traceback(tmp_path: Path) -> Non
     path = tmp_path / "huitaine.toml"
     path.write_text('[review]\nsnooze = "99999999999d"\n', encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--config", str(path), "cases", "--db", "x.db"],
+        [sys.executable, "-m", "huitaine.cli", "--config", str(path), "cases", "--db", "x.db"],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -83,7 +83,7 @@ def test_detect_jsonl_keeps_going_past_deep_lines_and_odd_ids(tmp_path: Path) ->
         ]
     )
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--config", str(config), "detect", "--jsonl"],
+        [sys.executable, "-m", "huitaine.cli", "--config", str(config), "detect", "--jsonl"],
         input=stdin,
         capture_output=True,
         cwd=tmp_path,
@@ -106,7 +106,7 @@ def test_detect_jsonl_reads_bytes_that_are_not_utf8_as_one_odd_line(tmp_path: Pa
         b'{"id": 3, "text": "ok"}\n'
     )
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--config", str(config), "detect", "--jsonl"],
+        [sys.executable, "-m", "huitaine.cli", "--config", str(config), "detect", "--jsonl"],
         input=stdin,
         capture_output=True,
         cwd=tmp_path,
@@ -124,7 +124,7 @@ def test_detect_jsonl_counts_a_stray_carriage_return_as_part_of_its_line(
 ) -> None:
     import io
 
-    from bot.cli import main
+    from huitaine.cli import main
 
     config = tmp_path / "rules.toml"
     config.write_text('[detection]\ndetector = "rules"\n', encoding="utf-8")

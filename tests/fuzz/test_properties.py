@@ -31,12 +31,12 @@ from adapters.exports.telegram_export import read_telegram_export
 from adapters.telegram import keyboard
 from adapters.telegram.convert import to_message
 from bot.app import Huitaine
-from bot.cli import _detect_records, _json_line
 from bot.clock import EARLIEST, LATEST, ManualClock
 from bot.config import ConfigError, parse_config
 from bot.models import Message
 from bot.replay import BadLine, parse_event, replay
 from bot.suggest import TemplateError, _parse_file, render
+from huitaine.cli import _detect_records, _json_line
 from tests.adapters.discord.test_discord_convert import BOT_ID, GUILD_FACTS
 from tests.adapters.discord.test_discord_convert import payload as discord_payload
 from tests.adapters.discord.test_discord_convert import settings as discord_settings

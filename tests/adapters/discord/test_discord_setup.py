@@ -9,10 +9,10 @@ import pytest
 
 from adapters.discord.bot import DiscordSetupError, build, intents
 from bot.app import Huitaine
-from bot.cli import main
 from bot.clock import ManualClock
 from bot.config import ConfigError
 from bot.runtime import Runtime
+from huitaine.cli import main
 from tests.adapters.discord import dpy_seams
 from tests.adapters.discord.conftest import WAIT, StartBot, discord_config
 from tests.adapters.discord.fake_discord import GUILD, FakeDiscord

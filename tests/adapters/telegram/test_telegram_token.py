@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from adapters.telegram import build
+from bot.adapter import PlatformSetupError
 from bot.app import Huitaine
 from bot.clock import ManualClock
-from bot.runtime import PlatformSetupError, Runtime
+from bot.runtime import Runtime
 from tests.adapters.telegram.conftest import telegram_config
 from tests.adapters.telegram.fake_bot_api import FakeBotApi
 from tests.adapters.telegram.world import GROUP_ID, MOD_ID, TOKEN_ENV
@@ -48,7 +49,7 @@ async def _huitaine_run(config_file: Path, db: Path, env: dict[str, str]) -> tup
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "from bot.cli import main; raise SystemExit(main())",
+        "from huitaine.cli import main; raise SystemExit(main())",
         "--config",
         str(config_file),
         "-v",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot import __version__
+from bot.adapter import PlatformSetupError
 from bot.app import Huitaine, build_detector
 from bot.bundled import bundled_dir
 from bot.clock import ManualClock, SystemClock, parse_timestamp
@@ -24,7 +25,7 @@ from bot.i18n import format_time, t
 from bot.models import Case
 from bot.replay import ReplayInterrupted, ReplaySummary, replay
 from bot.report import Report, build_report, render_text
-from bot.runtime import PlatformSetupError, database_unavailable
+from bot.runtime import database_unavailable
 from bot.storage import Store
 from bot.suggest import TemplateError, sign
 
