@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from bot.errors import HuitaineError, UserError
 from bot.models import Case, Notice, Outgoing
 
 
-class SendFailed(Exception):
+class SendFailed(HuitaineError):
     """The platform refused the reply outright: nothing was posted, it may be approved again."""
 
 
-class PlatformSetupError(RuntimeError):
+class PlatformSetupError(UserError, RuntimeError):
     """A platform cannot be used as configured; the message says what to change."""
 
 

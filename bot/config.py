@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import redaction
+from bot.errors import UserError
 
 ONE_WEEK = timedelta(days=7)
 # The longest duration any key accepts: beyond it deadline arithmetic would overflow, and no
@@ -26,7 +27,7 @@ LANGUAGES = ("fr", "en")
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A configuration value is wrong; the message names the key and the fix."""
 
     def __init__(self, key: str, problem: str, fix: str) -> None:

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from bot.clock import Clock, to_db
+from bot.errors import UserError
 
 try:
     from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -39,7 +40,7 @@ HEARTBEAT_S = 15.0
 STALE_AFTER_S = 3 * HEARTBEAT_S
 
 
-class MetricsUnavailable(ValueError):
+class MetricsUnavailable(UserError, ValueError):
     """Metrics were asked for but prometheus-client is not installed."""
 
 

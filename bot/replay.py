@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.app import Huitaine
 from bot.clock import ManualClock, parse_timestamp
+from bot.errors import HuitaineError
 from bot.ingest import Outcome
 from bot.models import Author, Message
 from bot.runtime import database_unavailable
@@ -34,7 +35,7 @@ class BadLine(ValueError):
     """A history line that cannot be read; the message says why."""
 
 
-class ReplayInterrupted(RuntimeError):
+class ReplayInterrupted(HuitaineError, RuntimeError):
     """The database could not be written (locked, disk full): the replay stopped cleanly."""
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from bot.cases import CaseBook
 from bot.clock import Clock, from_db, to_db
 from bot.config import Config
+from bot.errors import HuitaineError
 from bot.i18n import Catalog, t
 from bot.ingest import message_from_row
 from bot.models import (
@@ -96,7 +97,7 @@ _REFUSALS = Catalog(
 )
 
 
-class ReviewError(Exception):
+class ReviewError(HuitaineError):
     """A decision that cannot be taken; `explain` words it for the moderator."""
 
     def __init__(self, refusal: Refusal, **values: object) -> None:

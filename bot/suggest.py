@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.bundled import bundled_dir
+from bot.errors import UserError
 from bot.models import Kind, Suggestion
 
 _LOGGER = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ _WORD = re.compile(r"\w+")
 MAX_SUGGESTIONS = 3
 
 
-class TemplateError(ValueError):
+class TemplateError(UserError, ValueError):
     """A template file is malformed; the message names the file and the template."""
 
 

@@ -15,19 +15,19 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot import __version__
-from bot.adapter import PlatformSetupError
 from bot.app import Huitaine, build_detector
 from bot.bundled import bundled_dir
 from bot.clock import ManualClock, SystemClock, parse_timestamp
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, load_config
 from bot.detect.train import add_eval_parser, add_train_parser
+from bot.errors import UserError
 from bot.i18n import format_time, t
 from bot.models import Case
 from bot.replay import ReplayInterrupted, ReplaySummary, replay
 from bot.report import Report, build_report, render_text
 from bot.runtime import database_unavailable
 from bot.storage import Store
-from bot.suggest import TemplateError, sign
+from bot.suggest import sign
 
 _LOGGER = logging.getLogger(__name__)
 DETECT_BATCH = 64
@@ -69,7 +69,7 @@ def case_to_json(case: Case, now: datetime) -> dict[str, Any]:
     }
 
 
-class CliError(ValueError):
+class CliError(UserError, ValueError):
     """A command cannot run as asked; the message says what to do instead (exit code 2)."""
 
 
@@ -635,7 +635,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         result: int = args.func(args, config, sys.stdout)
-    except (ConfigError, TemplateError, PlatformSetupError, FileNotFoundError, ValueError) as exc:
+    except (UserError, FileNotFoundError) as exc:
         print(f"huitaine: {exc}", file=sys.stderr)
         return 2
     except ReplayInterrupted as exc:
