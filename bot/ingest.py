@@ -77,7 +77,7 @@ class Ingestor:
 
     def ingest(self, message: Message) -> IngestResult:
         """Store `message` once and act on it; delivering it again changes nothing."""
-        if _out_of_range(message):
+        if _refused(message):
             return IngestResult(Outcome.IGNORED)
         stored = self.store_new(message)
         if stored is None:
@@ -90,7 +90,7 @@ class Ingestor:
         Committed before detection: if detection fails or the process dies, the message is
         still here and `process_pending` picks it up. One statement: its own transaction.
         """
-        message = _with_text(message, clean_text(message.text))
+        message = _cleaned(message)
         if not self.store.insert_new("messages", _message_row(message, self.is_staff(message))):
             return None
         return message
@@ -112,9 +112,9 @@ class Ingestor:
         added = 0
         rows: list[dict[str, object]] = []
         for message in messages:
-            if _out_of_range(message):
+            if _refused(message):
                 continue
-            message = _with_text(message, clean_text(message.text))
+            message = _cleaned(message)
             rows.append(_message_row(message, self.is_staff(message)))
             if len(rows) >= batch:
                 added += self.store.insert_many_new("messages", rows)
@@ -141,7 +141,7 @@ class Ingestor:
     def _process(self, message: Message, detection: Detection | None = None) -> IngestResult:
         staff = self.is_staff(message)
         # A row stored before dates were checked must not stop every later start-up.
-        if message.author.is_bot or _out_of_range(message):
+        if message.author.is_bot or _refused(message):
             self._mark_processed(message, None)
             return IngestResult(Outcome.IGNORED)
         if staff:
@@ -171,9 +171,9 @@ class Ingestor:
 
     def edit(self, message: Message, edited_at: datetime) -> IngestResult:
         """Apply an edit: update the text and detect again; an unknown message is ingested."""
-        if _out_of_range(message):
+        if _refused(message):
             return IngestResult(Outcome.IGNORED)
-        message = _with_text(message, clean_text(message.text))
+        message = _cleaned(message)
         row = self.store.row("SELECT * FROM messages WHERE key = ?", (message.key,))
         if row is None:
             return self.ingest(message)
@@ -263,8 +263,17 @@ class Ingestor:
         self.store.update("messages", "key", message.key, changes)
 
 
-def _out_of_range(message: Message) -> bool:
-    """True (with a log line) for a message dated where deadlines cannot be computed."""
+def _refused(message: Message) -> bool:
+    """True (with a log line) for a message dated where deadlines cannot be computed, or with
+    an id that cannot be stored (a lone surrogate from a broken escape: ids must stay exact)."""
+    try:
+        message.key.encode("utf-8")
+        for value in (message.author.id, message.thread, message.reply_to, *message.mentions):
+            if value is not None:
+                value.encode("utf-8")
+    except UnicodeEncodeError:
+        _LOGGER.warning("message %a skipped: an id is not valid text", message.key)
+        return True
     if in_range(message.created_at):
         return False
     _LOGGER.warning(
@@ -275,6 +284,15 @@ def _out_of_range(message: Message) -> bool:
         LATEST.year - 1,
     )
     return True
+
+
+def _cleaned(message: Message) -> Message:
+    """The message as stored: text cleaned, a name's broken characters shown as "?"."""
+    message = _with_text(message, clean_text(message.text))
+    name = message.author.name.encode("utf-8", "replace").decode("utf-8")
+    if name != message.author.name:
+        message = replace(message, author=replace(message.author, name=name))
+    return message
 
 
 def _with_text(message: Message, text: str) -> Message:
