@@ -77,7 +77,7 @@ class Ingestor:
 
     def ingest(self, message: Message) -> IngestResult:
         """Store `message` once and act on it; delivering it again changes nothing."""
-        if _refused(message):
+        if _out_of_range(message):
             return IngestResult(Outcome.IGNORED)
         stored = self.store_new(message)
         if stored is None:
@@ -112,7 +112,7 @@ class Ingestor:
         added = 0
         rows: list[dict[str, object]] = []
         for message in messages:
-            if _refused(message):
+            if _out_of_range(message):
                 continue
             message = _cleaned(message)
             rows.append(_message_row(message, self.is_staff(message)))
@@ -141,7 +141,7 @@ class Ingestor:
     def _process(self, message: Message, detection: Detection | None = None) -> IngestResult:
         staff = self.is_staff(message)
         # A row stored before dates were checked must not stop every later start-up.
-        if message.author.is_bot or _refused(message):
+        if message.author.is_bot or _out_of_range(message):
             self._mark_processed(message, None)
             return IngestResult(Outcome.IGNORED)
         if staff:
@@ -171,7 +171,7 @@ class Ingestor:
 
     def edit(self, message: Message, edited_at: datetime) -> IngestResult:
         """Apply an edit: update the text and detect again; an unknown message is ingested."""
-        if _refused(message):
+        if _out_of_range(message):
             return IngestResult(Outcome.IGNORED)
         message = _cleaned(message)
         row = self.store.row("SELECT * FROM messages WHERE key = ?", (message.key,))
@@ -263,7 +263,7 @@ class Ingestor:
         self.store.update("messages", "key", message.key, changes)
 
 
-def _refused(message: Message) -> bool:
+def _out_of_range(message: Message) -> bool:
     """True (with a log line) for a message dated where deadlines cannot be computed, or with
     an id that cannot be stored (a lone surrogate from a broken escape: ids must stay exact)."""
     try:
