@@ -400,13 +400,12 @@ def _deadlines(raw: dict[str, Any]) -> DeadlineConfig:
             f"{s['limit']!r} is longer than the one-week rule",
             'use "7d" or less: members stop waiting after a week',
         )
-    targets = {
-        k: duration(k, d) for k, d in (("question_target", "48h"), ("complaint_target", "24h"))
-    }
+    target_defaults = {"question_target": "48h", "complaint_target": "24h"}
+    targets = {k: duration(k, d) for k, d in target_defaults.items()}
     for key, target in targets.items():
         if target > limit:
             # The target may be a default: name its value, not a key the file does not have.
-            written = s.get(key, "48h" if key == "question_target" else "24h")
+            written = s.get(key, target_defaults[key])
             raise ConfigError(
                 f"deadlines.{key}",
                 f"target {written!r} is longer than the limit {s.get('limit', '7d')!r}",

@@ -107,7 +107,7 @@ class Ingestor:
         Committed before detection: if detection fails or the process dies, the message is
         still here and `process_pending` picks it up. One statement: its own transaction.
         """
-        message = _with_text(message, clean_text(message.text))
+        message = _cleaned(message)
         if not self.store.insert_new("messages", _message_row(message, self.is_staff(message))):
             return None
         return message
@@ -166,7 +166,7 @@ class Ingestor:
         for message in messages:
             if _out_of_range(message):
                 continue
-            message = _with_text(message, clean_text(message.text))
+            message = _cleaned(message)
             rows.append(_message_row(message, self.is_staff(message)))
             if len(rows) >= batch:
                 added += self.store.insert_many_new("messages", rows)
@@ -230,7 +230,7 @@ class Ingestor:
         """
         if _out_of_range(message):
             return IngestResult(Outcome.IGNORED)
-        message = _with_text(message, clean_text(message.text))
+        message = _cleaned(message)
         row = self.store.row("SELECT * FROM messages WHERE key = ?", (message.key,))
         if row is None:
             return self.ingest(message)
@@ -327,7 +327,16 @@ class Ingestor:
 
 
 def _out_of_range(message: Message) -> bool:
-    """True (with a log line) for a message dated where deadlines cannot be computed."""
+    """True (with a log line) for a message dated where deadlines cannot be computed, or with
+    an id that cannot be stored (a lone surrogate from a broken escape: ids must stay exact)."""
+    try:
+        message.key.encode("utf-8")
+        for value in (message.author.id, message.thread, message.reply_to, *message.mentions):
+            if value is not None:
+                value.encode("utf-8")
+    except UnicodeEncodeError:
+        _LOGGER.warning("message %a skipped: an id is not valid text", message.key)
+        return True
     if in_range(message.created_at):
         return False
     _LOGGER.warning(
@@ -338,6 +347,15 @@ def _out_of_range(message: Message) -> bool:
         LATEST.year - 1,
     )
     return True
+
+
+def _cleaned(message: Message) -> Message:
+    """The message as stored: text cleaned, a name's broken characters shown as "?"."""
+    message = _with_text(message, clean_text(message.text))
+    name = message.author.name.encode("utf-8", "replace").decode("utf-8")
+    if name != message.author.name:
+        message = replace(message, author=replace(message.author, name=name))
+    return message
 
 
 def _with_text(message: Message, text: str) -> Message:

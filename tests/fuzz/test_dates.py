@@ -86,3 +86,17 @@ def test_a_database_already_holding_a_year_9999_message_opens(
     assert "outside 1970-2199" in caplog.text
     assert reopened.cases.list() == []
     reopened.close()
+
+
+def test_the_core_stores_broken_names_and_refuses_broken_ids_whatever_the_adapter(
+    core: Huitaine, msg: MessageFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Defence in depth: an adapter that lets a lone surrogate through loses one message at
+    most, never the process."""
+    opened = core.ingest(msg(COMPLAINT, name="A\udc80nn"))
+    assert opened.outcome is Outcome.OPENED
+    assert core.cases.get(opened.case_ids[0]).author.name == "A?nn"
+    assert core.ingest(msg(COMPLAINT, id="m\udc80")).outcome is Outcome.IGNORED
+    assert core.ingest(msg(COMPLAINT, author="u\ud800")).outcome is Outcome.IGNORED
+    assert core.ingest(msg(COMPLAINT, mentions=("\ud800",))).outcome is Outcome.IGNORED
+    assert "an id is not valid text" in caplog.text
