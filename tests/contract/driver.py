@@ -5,6 +5,12 @@ a member presses what a card offers, and the test reads what people see on the p
 replies posted in the community, the cards and notices in the moderators' place). A new adapter
 is done when a driver for it passes the suite; a driver reuses the adapter's own test fakes and
 never calls the core to do what a person would do on the platform.
+
+To put a new adapter under the contract: write a class with these methods over the adapter's
+own fakes (see console_driver.py, the smallest), add its name to PLATFORMS and its start-up to
+the `platform` fixture in conftest.py, and run test_contract.py. Where the platform really
+cannot do something, raise NotImplementedError in the driver and list the test in GAPS (a
+strict xfail, so the entry must go when the adapter learns it).
 """
 
 from __future__ import annotations
