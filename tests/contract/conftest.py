@@ -1,0 +1,112 @@
+"""The `platform` fixture: one driver per adapter (console, Telegram, Discord), same methods.
+
+Each driver runs the real adapter against the fakes of its own tests (tests/adapters/...), on a
+real SQLite file, with the manual clock; no test waits for real time to pass. Every platform
+gets the same [review] snooze of two days, so that a snooze outlasts the first reminder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import Config
+from tests.adapters.discord import dpy_seams
+from tests.adapters.discord.conftest import discord_config
+from tests.adapters.discord.fake_discord import TOKEN, FakeDiscord
+from tests.adapters.telegram.conftest import Harness, telegram_config
+from tests.adapters.telegram.fake_bot_api import FakeBotApi
+from tests.adapters.telegram.world import (
+    CAMILLE,
+    DOMINIQUE,
+    FORUM,
+    FORUM_ID,
+    GROUP,
+    GROUP_ID,
+    MOD,
+    TOKEN_ENV,
+)
+from tests.contract.console_driver import ConsoleDriver, console_config
+from tests.contract.discord_driver import DiscordDriver
+from tests.contract.driver import PlatformDriver
+from tests.contract.telegram_driver import TelegramDriver
+
+SNOOZE = timedelta(days=2)
+PLATFORMS = ["console", "telegram", "discord"]
+
+
+def with_snooze(config: Config) -> Config:
+    """`config` with the contract's snooze (the parsers take [review] as any other section)."""
+    return replace(config, review=replace(config.review, snooze=SNOOZE))
+
+
+async def _telegram(
+    clock: ManualClock, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncGenerator[PlatformDriver, None]:
+    fake = FakeBotApi(now=lambda: clock.now().timestamp())
+    for chat in (GROUP, FORUM, MOD):
+        fake.add_chat(chat)
+    # Dominique created the group; Camille is an admin; Alice and Bob are members.
+    fake.set_admins(GROUP_ID, DOMINIQUE, CAMILLE)
+    fake.set_admins(FORUM_ID, DOMINIQUE, CAMILLE)
+    await fake.start()
+    monkeypatch.setenv(TOKEN_ENV, fake.token)
+    harness = Harness(fake, with_snooze(telegram_config(fake)), clock, db_path)
+    try:
+        await harness.start()
+        yield TelegramDriver(harness)
+    finally:
+        await harness.stop()
+        await fake.stop()
+
+
+async def _discord(
+    clock: ManualClock, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncGenerator[PlatformDriver, None]:
+    fake = FakeDiscord(clock.now)
+    base = await fake.start()
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    try:
+        with dpy_seams.pointed_at(base):
+            driver = DiscordDriver(fake, with_snooze(discord_config()), clock, db_path)
+            try:
+                await driver.start()
+                yield driver
+            finally:
+                await driver.stop()
+    finally:
+        await fake.stop()
+
+
+async def _console(clock: ManualClock, db_path: Path) -> AsyncGenerator[PlatformDriver, None]:
+    driver = ConsoleDriver(console_config(snooze="2d"), clock, db_path)
+    try:
+        yield driver
+    finally:
+        driver.close()
+
+
+@pytest.fixture(params=PLATFORMS)
+async def platform(
+    request: pytest.FixtureRequest,
+    clock: ManualClock,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[PlatformDriver]:
+    """A running bot on one platform, driven through the contract's `PlatformDriver`."""
+    if request.param == "telegram":
+        drivers = _telegram(clock, db_path, monkeypatch)
+    elif request.param == "discord":
+        drivers = _discord(clock, db_path, monkeypatch)
+    else:
+        drivers = _console(clock, db_path)
+    driver = await anext(drivers)
+    try:
+        yield driver
+    finally:
+        await drivers.aclose()
