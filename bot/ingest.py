@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from bot.cases import CaseBook
+from bot.cases import CaseBook, excerpt
 from bot.clock import EARLIEST, LATEST, from_db, in_range, to_db
 from bot.config import Config
 from bot.detect.base import Detector
@@ -267,6 +267,11 @@ class Ingestor:
             if case.state.waiting and kind is Kind.COMPLAINT and case.kind is Kind.QUESTION:
                 self.cases.join(case.id, stored, detection)
                 self._suggest(case.id, stored, kind, case.language)
+            elif case.state.waiting and case.message_ids[:1] == (stored.id,):
+                # The card quotes the member's first words: show what they say now, and draft
+                # for it, so nobody approves an answer to a text the member replaced.
+                self.store.update("cases", "id", case.id, {"excerpt": excerpt(stored.text)})
+                self._suggest(case.id, stored, case.kind, case.language)
         return IngestResult(Outcome.UPDATED, (case.id,))
 
     def delete(

@@ -53,14 +53,6 @@ GAPS: dict[tuple[str, str], tuple[str, type[BaseException]]] = {
         "the Bot API tells bots of no deleted group messages: a deleted question stays open",
         CANNOT,
     ),
-    **{
-        ("test_an_edit_of_a_question_updates_its_card", name): (
-            "core: an edit of a question re-runs detection but keeps the case's old excerpt, "
-            "so the card still quotes the text the member replaced",
-            AssertionError,
-        )
-        for name in ("telegram", "discord")
-    },
     ("test_a_snooze_shows_on_the_card", "console"): (
         "/case N does not say that a case is snoozed (only /snooze's own line does)",
         AssertionError,
