@@ -9,16 +9,29 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
 from typing import IO
 
 from bot.app import Huitaine
+from bot.cardview import CardAction
 from bot.clock import ManualClock
 from bot.config import Config, ConfigError, parse_duration
 from bot.i18n import Catalog, format_time, t
-from bot.models import Actor, Author, Case, DismissReason, Kind, Message, Outgoing, Standing
+from bot.ingest import Outcome, message_from_row
+from bot.models import (
+    Actor,
+    Author,
+    Case,
+    DismissReason,
+    Kind,
+    Message,
+    Outgoing,
+    SendState,
+    Standing,
+)
 from bot.review import Refusal, ReviewError
 
 _LOGGER = logging.getLogger(__name__)
@@ -119,6 +132,39 @@ _TEXTS = Catalog(
             "en": "cannot read the duration {text!r}: write 30m, 2h, 3d, 2w or 3 weeks",
             "fr": "durée illisible {text!r} : écrivez 30m, 2h, 3j, 2w ou 3 semaines",
         },
+        "snoozed_case": {
+            "en": "  💤 reminders paused until {until}",
+            "fr": "  💤 rappels en pause jusqu'au {until}",
+        },
+        "in_doubt": {
+            "en": "  ⚠ reply #{reply} to case #{case} may not have been posted (the session "
+            "stopped while sending it): /posted {case} if it was, /again {case} to send it",
+            "fr": "  ⚠ la réponse n°{reply} au cas n°{case} n'a peut-être pas été postée (la "
+            "session s'est arrêtée pendant l'envoi) : /posted {case} si elle l'a été, "
+            "/again {case} pour l'envoyer",
+        },
+        "nothing_in_doubt": {
+            "en": "case {case} has no reply in doubt",
+            "fr": "le cas n°{case} n'a pas de réponse incertaine",
+        },
+        "confirmed": {
+            "en": "  ✓ reply #{reply} recorded as posted; case #{case} answered",
+            "fr": "  ✓ réponse n°{reply} enregistrée comme postée ; cas n°{case} répondu",
+        },
+        "need_message": {
+            "en": "write /edited c3 new text, or /deleted c3 (ids are shown as [c3])",
+            "fr": "écrivez /edited c3 nouveau texte, ou /deleted c3 (numéros affichés [c3])",
+        },
+        "unknown_message": {
+            "en": "no typed message {message}",
+            "fr": "aucun message {message}",
+        },
+        "edited": {"en": "  [{message}] edited", "fr": "  [{message}] modifié"},
+        "withdrawn": {
+            "en": "  [{message}] deleted → case #{case} withdrawn",
+            "fr": "  [{message}] supprimé → cas n°{case} retiré",
+        },
+        "deleted": {"en": "  [{message}] deleted", "fr": "  [{message}] supprimé"},
         "bug": {
             "en": "something went wrong ({error}); the session goes on, details in the log",
             "fr": "une erreur est survenue ({error}) ; la session continue, détails dans le "
@@ -145,6 +191,8 @@ As the moderator:   /cases · /case N · /approve N [choice] · /edit N new text
                     /dismiss N [not_a_request|spam|duplicate|handled_elsewhere|other]
                     /snooze N [4h] · /mine N · /resolve N · /report
                     /open c3 question|complaint  (a request the detector missed; ids as [c3])
+                    /posted N · /again N  (a reply in doubt after a crash: it was posted / send)
+Members change:     /edited c3 new text · /deleted c3
 Staff messages:     /staff sam: @alice it's on its way  (a staff reply answers a case)
                     /reply N sam: text   (staff replies to case N's message, by hand)
 Time:               /advance 2h | 1d | 3 weeks  (reminders and escalations fire)
@@ -156,11 +204,25 @@ Comme modérateur :  /cases · /case N · /approve N [choix] · /edit N nouveau 
                     /dismiss N [not_a_request|spam|duplicate|handled_elsewhere|other]
                     /snooze N [4h] · /mine N · /resolve N · /report
                     /open c3 question|complaint  (une demande non détectée ; numéros [c3])
+                    /posted N · /again N  (réponse incertaine après un arrêt : postée / envoyer)
+Un membre change :  /edited c3 nouveau texte · /deleted c3
 Messages d'équipe : /staff sam: @alice c'est en route  (une réponse de l'équipe répond au cas)
                     /reply N sam: texte  (l'équipe répond au message du cas N, à la main)
 Temps :             /advance 2h | 1j | 3 semaines  (rappels et escalades se déclenchent)
 Identité :          /as NOM [moderator]  (seuls les modérateurs peuvent décider)
                     /help · /quit""",
+}
+
+
+# The console draws a card's actions (bot.cardview) as the commands that take them.
+_COMMANDS = {
+    CardAction.SEND: "approve",
+    CardAction.EDIT: "edit",
+    CardAction.DISMISS: "dismiss",
+    CardAction.SNOOZE: "snooze",
+    CardAction.MINE: "mine",
+    CardAction.CONFIRM: "posted",
+    CardAction.RESEND: "again",
 }
 
 
@@ -183,8 +245,10 @@ class ConsoleSession:
         name = _TEXTS("moderator", self.language)
         self.actor = console_actor("mod", name, frozenset({"moderator"}))
         self._ids = count(self._next_id())
-        self._sent = count(1)
+        # Replies are numbered r1, r2, … across restarts on the same database.
+        self._sent = count(len(self.core.review.outbox(SendState.SENT)) + 1)
         self.channel = "general"
+        self.show_replies_in_doubt()
 
     def _next_id(self) -> int:
         row = self.core.store.row(
@@ -332,9 +396,16 @@ class ConsoleSession:
             channel=case.channel,
         )
         self.write(f"  “{case.excerpt}”")
+        view = self.core.card(case.id)
+        if case.snoozed_until is not None and case.snoozed_until > self.clock.now():
+            self._say("snoozed_case", until=format_time(case.snoozed_until, self.tz))
+        if view.in_doubt is not None:
+            self._say("in_doubt", reply=view.in_doubt.id, case=case.id)
         for rank, suggestion in enumerate(case.suggestions, start=1):
             text = suggestion.text.replace("{moderator}", self.actor.name).replace("\n", "\n     ")
             self.write(f"  [{rank}] ({suggestion.source})\n     {text}")
+        if view.actions:  # the card's buttons, as commands: exactly what the core allows now
+            self.write("  → " + " · ".join(f"/{_COMMANDS[a]} {case.id}" for a in view.actions))
 
     def _send(self, item: Outgoing) -> None:
         # The console "platform" is this terminal: posting is printing.
@@ -419,6 +490,59 @@ class ConsoleSession:
         for notice in self.core.tick(now):
             self.write(f"  {notice.text}")
             self.core.scheduler.mark_delivered(notice.id, now)
+        due = self.core.digests.due(now)
+        if due is not None:  # the weekly digest, once, as the live bot posts it
+            week, text = due
+            self.write(text)
+            self.core.digests.mark_delivered(week, now)
+
+    def _in_doubt(self, rest: str) -> Outgoing:
+        case_id = self._case_id(rest)
+        item = self.core.card(case_id).in_doubt
+        if item is None:
+            raise ConsoleInputError("nothing_in_doubt", case=case_id)
+        return item
+
+    def _cmd_posted(self, rest: str) -> None:
+        item = self.core.review.confirm_sent(self.actor, self._in_doubt(rest).id)
+        self._say("confirmed", reply=item.id, case=item.case_id)
+
+    def _cmd_again(self, rest: str) -> None:
+        self._send(self.core.review.retry_send(self.actor, self._in_doubt(rest).id))
+
+    def show_replies_in_doubt(self) -> None:
+        """After a restart, say which replies may not have been posted (never resent alone)."""
+        for item in self.core.review.outbox(SendState.UNCONFIRMED):
+            if item.platform == PLATFORM:
+                self._say("in_doubt", reply=item.id, case=item.case_id)
+
+    def _typed(self, rest: str) -> tuple[Message, str]:
+        parts = rest.split(maxsplit=1)
+        if not parts:
+            raise ConsoleInputError("need_message")
+        row = self.core.store.row(
+            "SELECT * FROM messages WHERE platform = ? AND id = ?", (PLATFORM, parts[0])
+        )
+        if row is None:
+            raise ConsoleInputError("unknown_message", message=parts[0])
+        return message_from_row(row), parts[1] if len(parts) > 1 else ""
+
+    def _cmd_edited(self, rest: str) -> None:
+        message, text = self._typed(rest)
+        if not text.strip():
+            raise ConsoleInputError("need_message")
+        result = self.core.edit(replace(message, text=text, edited=True), self.clock.now())
+        self._say("edited", message=message.id)
+        for case_id in result.case_ids:
+            self._cmd_case(str(case_id))
+
+    def _cmd_deleted(self, rest: str) -> None:
+        message, _ = self._typed(rest)
+        result = self.core.delete(PLATFORM, COMMUNITY, message.channel, message.id)
+        if result.outcome is Outcome.WITHDRAWN:
+            self._say("withdrawn", message=message.id, case=result.case_ids[0])
+        else:
+            self._say("deleted", message=message.id)
 
     def _cmd_report(self, _: str) -> None:
         self.write(self.core.report_text())

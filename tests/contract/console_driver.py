@@ -1,9 +1,8 @@
 """The console adapter under the contract: typed lines in, printed lines out.
 
-The console has no buttons: a card's actions are its slash commands (/approve N, /edit N,
-/dismiss N reason, /snooze N, /mine N), its card is what `/case N` prints, and the moderators'
-place is everything the session printed. Where the console has no way to do what the contract
-asks, the driver raises NotImplementedError and the scenario is marked xfail for the console.
+The console has no buttons: its card is what `/case N` prints, with the actions the core allows
+drawn as the commands that take them ("→ /approve 1 · /edit 1 …"); members' edits and deletions
+are /edited and /deleted; the moderators' place is everything the session printed.
 """
 
 from __future__ import annotations
@@ -36,6 +35,17 @@ def console_config(**review: Any) -> Config:
     )
 
 
+_COMMAND_OF = {
+    CardAction.APPROVE: "approve",
+    CardAction.EDIT: "edit",
+    CardAction.DISMISS: "dismiss",
+    CardAction.SNOOZE: "snooze",
+    CardAction.MINE: "mine",
+    CardAction.CONFIRM_POSTED: "posted",
+    CardAction.SEND_AGAIN: "again",
+}
+
+
 class ConsoleDriver:
     """Drives a `ConsoleSession` on a real SQLite file, as someone typing at the terminal."""
 
@@ -66,10 +76,12 @@ class ConsoleDriver:
         return MsgRef(found[1])
 
     async def member_edits(self, ref: MsgRef, text: str) -> None:
-        raise NotImplementedError("the console cannot edit a message once typed")
+        printed = self._type(f"/edited {ref.id} {text}")
+        assert "✗" not in printed, printed
 
     async def member_deletes(self, ref: MsgRef) -> None:
-        raise NotImplementedError("the console cannot delete a message once typed")
+        printed = self._type(f"/deleted {ref.id}")
+        assert "✗" not in printed, printed
 
     async def press(
         self,
@@ -84,6 +96,8 @@ class ConsoleDriver:
             CardAction.DISMISS: f"/dismiss {case_id} {(reason or DismissReason.NOT_A_REQUEST)}",
             CardAction.SNOOZE: f"/snooze {case_id}",
             CardAction.MINE: f"/mine {case_id}",
+            CardAction.CONFIRM_POSTED: f"/posted {case_id}",
+            CardAction.SEND_AGAIN: f"/again {case_id}",
         }
         if action not in commands:
             raise NotImplementedError(f"the console has no command for {action}")
@@ -120,8 +134,16 @@ class ConsoleDriver:
             self.session.write = write
         text = "\n".join(shown)
         assert "✗" not in text, text
+        # The console draws the card's actions as the commands that take them: "→ /approve 1 …".
+        offered = {
+            command.split()[0].lstrip("/")
+            for line in shown
+            if line.startswith("  → ")
+            for command in line.removeprefix("  → ").split(" · ")
+        }
+        actions = frozenset(a for a, command in _COMMAND_OF.items() if command in offered)
         return CardShown(
-            ref=None, text=text, actions=None, snoozed="snoozed" in text or "pause" in text
+            ref=None, text=text, actions=actions, snoozed="snoozed" in text or "pause" in text
         )
 
     def moderator_place_texts(self) -> list[str]:

@@ -37,37 +37,9 @@ CANNOT = NotImplementedError
 # (test, platform) → why the adapter cannot do it, and how the test fails meanwhile. These are
 # findings for the adapters, not excuses: any other failure on these platforms is a real one.
 GAPS: dict[tuple[str, str], tuple[str, type[BaseException]]] = {
-    ("test_an_edit_turns_chatter_into_a_case", "console"): (
-        "the console has no way to edit a typed message",
-        CANNOT,
-    ),
-    ("test_an_edit_of_a_question_updates_its_card", "console"): (
-        "the console has no way to edit a typed message",
-        CANNOT,
-    ),
-    ("test_a_delete_withdraws_the_case", "console"): (
-        "the console has no way to delete a typed message",
-        CANNOT,
-    ),
     ("test_a_delete_withdraws_the_case", "telegram"): (
         "the Bot API tells bots of no deleted group messages: a deleted question stays open",
         CANNOT,
-    ),
-    ("test_a_snooze_shows_on_the_card", "console"): (
-        "/case N does not say that a case is snoozed (only /snooze's own line does)",
-        AssertionError,
-    ),
-    ("test_a_reply_in_doubt_after_a_crash_can_be_recorded_as_posted", "console"): (
-        "the console never shows a reply in doubt and has no command for 'it was posted'",
-        AssertionError,
-    ),
-    ("test_a_reply_in_doubt_after_a_crash_can_be_sent_again_once", "console"): (
-        "the console never shows a reply in doubt and has no command for 'send again'",
-        AssertionError,
-    ),
-    ("test_the_weekly_digest_reaches_the_moderators", "console"): (
-        "/advance runs the core's tick, which has no digest: the console never posts it",
-        AssertionError,
     ),
 }
 
