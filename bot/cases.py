@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot.clock import from_db, to_db
 from bot.config import DeadlineConfig
+from bot.deadlines import WAITING_STATES, DeadlinePolicy
 from bot.models import Author, Case, CaseState, Detection, Kind, Message, Suggestion
 from bot.staff import Scope
 from bot.storage import Store, dumps, loads
 
 EXCERPT_CHARS = 280
-_WAITING = (CaseState.OPEN.value, CaseState.SUGGESTED.value)
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -26,15 +26,9 @@ class CaseBook:
     """Reads and writes cases; callers hold the transaction."""
 
     def __init__(self, store: Store, deadlines: DeadlineConfig) -> None:
-        """Work on `store` with the deadline policy `deadlines`."""
+        """Work on `store` with the deadline policy configured by `deadlines`."""
         self.store = store
-        self.deadlines = deadlines
-
-    def target_for(self, kind: Kind) -> timedelta:
-        """The response target of a kind of case."""
-        if kind is Kind.COMPLAINT:
-            return self.deadlines.complaint_target
-        return self.deadlines.question_target
+        self.policy = DeadlinePolicy(deadlines)
 
     def open(self, message: Message, detection: Detection, kind: Kind) -> int:
         """Open a case for `message` and return its id."""
@@ -56,8 +50,8 @@ class CaseBook:
                 "excerpt": excerpt(message.text),
                 "opened_at": to_db(opened),
                 "last_message_at": to_db(opened),
-                "target_at": to_db(opened + self.target_for(kind)),
-                "due_at": to_db(opened + self.deadlines.limit),
+                "target_at": to_db(self.policy.deadlines(kind, opened)[0]),
+                "due_at": to_db(self.policy.deadlines(kind, opened)[1]),
                 # The scheduler works out the real next point on its next tick.
                 "next_notice_at": to_db(opened),
             },
@@ -77,7 +71,7 @@ class CaseBook:
                 message.channel,
                 message.thread,
                 message.author.id,
-                *_WAITING,
+                *WAITING_STATES,
                 to_db(since),
             ),
         )
@@ -93,7 +87,7 @@ class CaseBook:
             and detection.kind() is Kind.COMPLAINT
         ):
             # Complaint wins; the earlier of the two targets keeps the promise already made.
-            target = min(case.target_at, case.opened_at + self.target_for(Kind.COMPLAINT))
+            target = self.policy.target_as_complaint(case.opened_at, case.target_at)
             changes |= {
                 "kind": Kind.COMPLAINT.value,
                 "target_at": to_db(target),
@@ -121,7 +115,7 @@ class CaseBook:
                     message.platform,
                     message.community,
                     message.thread,
-                    *_WAITING,
+                    *WAITING_STATES,
                     to_db(message.created_at),
                 ),
             ):
@@ -133,7 +127,7 @@ class CaseBook:
             for row in self.store.rows(
                 f"SELECT id FROM cases WHERE platform = ? AND community = ? AND channel = ?"
                 f" AND author_id IN ({marks}) AND state IN (?, ?) AND opened_at <= ?",
-                (*place, *message.mentions, *_WAITING, to_db(message.created_at)),
+                (*place, *message.mentions, *WAITING_STATES, to_db(message.created_at)),
             ):
                 found.add(int(row["id"]))
         lowered = message.text.casefold()
@@ -145,9 +139,9 @@ class CaseBook:
                 " AND channel = ? AND state IN (?, ?) AND opened_at <= ? AND opened_at >= ?",
                 (
                     *place,
-                    *_WAITING,
+                    *WAITING_STATES,
                     to_db(message.created_at),
-                    to_db(message.created_at - self.deadlines.limit),
+                    to_db(message.created_at - self.policy.limit),
                 ),
             ):
                 if f"@{row['author_name'].casefold()}" in lowered:
@@ -160,7 +154,7 @@ class CaseBook:
             "UPDATE cases SET state = ?, first_response_at = COALESCE(first_response_at, ?),"
             " answered_by = COALESCE(answered_by, ?), next_notice_at = NULL"
             " WHERE id = ? AND state IN (?, ?)",
-            (CaseState.ANSWERED.value, to_db(when), by, case_id, *_WAITING),
+            (CaseState.ANSWERED.value, to_db(when), by, case_id, *WAITING_STATES),
         )
         return cursor.rowcount == 1
 

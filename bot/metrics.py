@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from bot.clock import Clock, to_db
+from bot.deadlines import WAITING_STATES
 from bot.errors import UserError
 
 try:
@@ -89,9 +90,10 @@ class StoreCollector:
             cases.add_metric([state, kind], count)
         yield cases
         now = to_db(self.clock.now())
+        waiting = ", ".join("?" for _ in WAITING_STATES)
         (overdue,) = conn.execute(
-            "SELECT COUNT(*) FROM cases WHERE state IN ('open', 'suggested') AND due_at < ?",
-            (now,),
+            f"SELECT COUNT(*) FROM cases WHERE state IN ({waiting}) AND due_at < ?",
+            (*WAITING_STATES, now),
         ).fetchone()
         yield GaugeMetricFamily(
             "huitaine_cases_overdue",

@@ -23,6 +23,7 @@ from typing import Any
 from bot.cases import excerpt
 from bot.clock import to_db
 from bot.config import RetentionConfig
+from bot.deadlines import WAITING_STATES
 from bot.models import CaseState, DismissReason
 from bot.storage import Store
 
@@ -40,7 +41,6 @@ CHUNK = 500
 CHECKPOINT_WAIT_MS = 250
 # A day's purge is cut into runs of at most this many rows (one per scheduler tick).
 RUN_BUDGET = 20_000
-_WAITING = (CaseState.OPEN.value, CaseState.SUGGESTED.value)
 _REASONS = {reason.value for reason in DismissReason}
 # A case with nothing left of its member; the detector's reasons go too (they quote words).
 _ANONYMOUS_CASE = {"author_id": ERASED, "author_name": ERASED, "excerpt": ERASED, "reasons": "[]"}
@@ -190,7 +190,7 @@ def forget_member(store: Store, platform: str, user_id: str, now: datetime) -> F
         withdrawn = 0
         for case in cases:
             changes: dict[str, Any] = dict(_ANONYMOUS_CASE)
-            if case["state"] in _WAITING:
+            if case["state"] in WAITING_STATES:
                 changes |= {
                     "state": CaseState.WITHDRAWN.value,
                     "closed_at": to_db(now),
@@ -262,7 +262,7 @@ def purge_older_than(store: Store, cutoff: datetime, *, budget: int = RUN_BUDGET
                 "SELECT id FROM cases WHERE id > ? AND state NOT IN (?, ?)"
                 " AND last_message_at < ? AND (author_name != '' OR author_id != ''"
                 " OR excerpt != '') ORDER BY id LIMIT ?",
-                (last, *_WAITING, at, CHUNK),
+                (last, *WAITING_STATES, at, CHUNK),
             )
             ids = [int(r["id"]) for r in found]
             for case_id in ids:
@@ -280,7 +280,7 @@ def purge_older_than(store: Store, cutoff: datetime, *, budget: int = RUN_BUDGET
                 " AND (text != '' OR author_name != '' OR author_id != '')"
                 " AND (case_id IS NULL OR case_id NOT IN"
                 " (SELECT id FROM cases WHERE state IN (?, ?))) ORDER BY rowid LIMIT ?",
-                (last, at, *_WAITING, CHUNK),
+                (last, at, *WAITING_STATES, CHUNK),
             )
             for row in rows:
                 # Ids of the people mentioned go; their number stays (the staff-tone figure).

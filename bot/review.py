@@ -347,7 +347,7 @@ class Review:
             case = self.case_for(actor, case_id)
             if not case.state.waiting:
                 raise ReviewError(Refusal.CASE_CLOSED, case=case_id, state=case.state.value)
-            until = min(self.clock.now() + duration, case.due_at)
+            until = self.cases.policy.snooze_until(self.clock.now(), duration, case.due_at)
             self._log(case_id, Action.SNOOZE, actor, text=to_db(until))
             self.store.update(
                 "cases",

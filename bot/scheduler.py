@@ -9,23 +9,12 @@ from typing import Any
 
 from bot.clock import from_db, to_db
 from bot.config import Config
+from bot.deadlines import WAITING_STATES, DeadlinePolicy
 from bot.i18n import format_time, human_duration, t
 from bot.models import Notice, NoticeKind
 from bot.storage import Store
 
 _LOGGER = logging.getLogger(__name__)
-
-
-def notice_points(
-    opened_at: datetime, target_at: datetime, due_at: datetime, config: Config
-) -> list[tuple[NoticeKind, datetime]]:
-    """Every moment a case calls for the moderators' attention, in time order."""
-    deadlines = config.deadlines
-    points = [(NoticeKind.REMINDER_TARGET, target_at - r) for r in deadlines.remind_before_target]
-    points += [(NoticeKind.REMINDER_LIMIT, due_at - r) for r in deadlines.remind_before_limit]
-    points.append((NoticeKind.ESCALATION, due_at))
-    # A reminder that would fall before the case even opened (a short target) is skipped.
-    return sorted(((k, when) for k, when in points if when >= opened_at), key=lambda p: p[1])
 
 
 class Scheduler:
@@ -35,6 +24,7 @@ class Scheduler:
         """Wire the scheduler to the store and the deadline policy."""
         self.store = store
         self.config = config
+        self.policy = DeadlinePolicy(config.deadlines)
         # Whether undelivered notices may exist; spares a query per tick on the hot path.
         self._maybe_pending = True
 
@@ -55,7 +45,7 @@ class Scheduler:
         return self.pending()
 
     def _advance(self, row: dict[str, Any], now: datetime) -> None:
-        if row["state"] not in ("open", "suggested"):
+        if row["state"] not in WAITING_STATES:
             self.store.update("cases", "id", row["id"], {"next_notice_at": None})
             return
         opened_at, target_at, due_at = (
@@ -64,7 +54,7 @@ class Scheduler:
         snoozed_until = from_db(row["snoozed_until"]) if row["snoozed_until"] else None
         snoozed = snoozed_until is not None and now < snoozed_until
         upcoming: list[datetime] = []
-        for kind, when in notice_points(opened_at, target_at, due_at, self.config):
+        for kind, when in self.policy.notice_points(opened_at, target_at, due_at):
             deadline = target_at if kind is NoticeKind.REMINDER_TARGET else due_at
             if when > now:
                 upcoming.append(when)
@@ -91,9 +81,9 @@ class Scheduler:
             "waited": human_duration((now - from_db(row["opened_at"])).total_seconds(), language),
             "when": format_time(from_db(deadline), self.config.community.tz),
             "excerpt": row["excerpt"][:120],
-            "mention": self.config.deadlines.escalate_to,
+            "mention": self.policy.escalate_to,
         }
-        mention = self.config.deadlines.escalate_to if kind is NoticeKind.ESCALATION else None
+        mention = self.policy.escalate_to if kind is NoticeKind.ESCALATION else None
         try:
             self.store.insert(
                 "notices",
