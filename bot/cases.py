@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,8 @@ from bot.staff import Scope
 from bot.storage import Store, dumps, loads
 
 EXCERPT_CHARS = 280
+# Case ids per IN (…) query: well under SQLite's limit on bound parameters.
+_BATCH = 500
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -225,48 +228,67 @@ class CaseBook:
         sql += " ORDER BY id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [self._build(row) for row in self.store.rows(sql, params)]
+        return _cases_from_rows(self.store, self.store.rows(sql, params))
 
     def _build(self, row: dict[str, Any]) -> Case:
-        case_id = int(row["id"])
-        message_ids = tuple(
-            r["id"]
-            for r in self.store.rows(
-                "SELECT id FROM messages WHERE case_id = ? ORDER BY created_at, key", (case_id,)
+        return _cases_from_rows(self.store, [row])[0]
+
+
+def _cases_from_rows(store: Store, rows: list[dict[str, Any]]) -> list[Case]:
+    """Cases from their rows, with messages and drafts read in a few queries, not per case."""
+    messages: dict[int, list[str]] = defaultdict(list)
+    drafts: dict[int, list[Suggestion]] = defaultdict(list)
+    ids = [int(row["id"]) for row in rows]
+    for start in range(0, len(ids), _BATCH):
+        chunk = ids[start : start + _BATCH]
+        marks = ", ".join("?" for _ in chunk)
+        for r in store.rows(
+            f"SELECT case_id, id FROM messages WHERE case_id IN ({marks})"
+            " ORDER BY case_id, created_at, key",
+            tuple(chunk),
+        ):
+            messages[int(r["case_id"])].append(r["id"])
+        for r in store.rows(
+            f"SELECT * FROM suggestions WHERE case_id IN ({marks}) ORDER BY case_id, rank",
+            tuple(chunk),
+        ):
+            drafts[int(r["case_id"])].append(
+                Suggestion(r["text"], r["language"], r["source"], r["score"])
             )
-        )
-        suggestions = tuple(
-            Suggestion(
-                text=r["text"], language=r["language"], source=r["source"], score=r["score"]
-            )
-            for r in self.store.rows(
-                "SELECT * FROM suggestions WHERE case_id = ? ORDER BY rank", (case_id,)
-            )
-        )
-        return Case(
-            id=case_id,
-            platform=row["platform"],
-            community=row["community"],
-            channel=row["channel"],
-            thread=row["thread"],
-            author=Author(id=row["author_id"], name=row["author_name"]),
-            kind=Kind(row["kind"]),
-            state=CaseState(row["state"]),
-            language=row["language"],
-            confidence=row["confidence"],
-            opened_at=from_db(row["opened_at"]),
-            last_message_at=from_db(row["last_message_at"]),
-            target_at=from_db(row["target_at"]),
-            due_at=from_db(row["due_at"]),
-            message_ids=message_ids,
-            excerpt=row["excerpt"],
-            reasons=tuple(loads(row["reasons"])),
-            first_response_at=_maybe_time(row["first_response_at"]),
-            answered_by=row["answered_by"],
-            assignee=row["assignee"],
-            snoozed_until=_maybe_time(row["snoozed_until"]),
-            suggestions=suggestions,
-        )
+    return [
+        _case(row, tuple(messages[int(row["id"])]), tuple(drafts[int(row["id"])])) for row in rows
+    ]
+
+
+def _case(
+    row: dict[str, Any], message_ids: tuple[str, ...], suggestions: tuple[Suggestion, ...]
+) -> Case:
+    """The one place a `cases` row becomes a Case."""
+    case_id = int(row["id"])
+    return Case(
+        id=case_id,
+        platform=row["platform"],
+        community=row["community"],
+        channel=row["channel"],
+        thread=row["thread"],
+        author=Author(id=row["author_id"], name=row["author_name"]),
+        kind=Kind(row["kind"]),
+        state=CaseState(row["state"]),
+        language=row["language"],
+        confidence=row["confidence"],
+        opened_at=from_db(row["opened_at"]),
+        last_message_at=from_db(row["last_message_at"]),
+        target_at=from_db(row["target_at"]),
+        due_at=from_db(row["due_at"]),
+        message_ids=message_ids,
+        excerpt=row["excerpt"],
+        reasons=tuple(loads(row["reasons"])),
+        first_response_at=_maybe_time(row["first_response_at"]),
+        answered_by=row["answered_by"],
+        assignee=row["assignee"],
+        snoozed_until=_maybe_time(row["snoozed_until"]),
+        suggestions=suggestions,
+    )
 
 
 def _maybe_time(text: str | None) -> datetime | None:
