@@ -46,6 +46,8 @@ def chosen_platforms(config: Config, requested: list[str]) -> list[str]:
 def load_platform(name: str) -> Any:
     """The adapter package of `name`; a clear error when its extra is not installed."""
     try:
+        # The SDK glue itself: a missing extra shows here, before any database is opened.
+        importlib.import_module(f"adapters.{name}.bot")
         return importlib.import_module(f"adapters.{name}")
     except ModuleNotFoundError as exc:
         if exc.name is None or exc.name.startswith("adapters"):

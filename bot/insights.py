@@ -97,15 +97,6 @@ def _is_id(value: str) -> bool:
     return value.lstrip("-").isdigit() or not value.strip()
 
 
-def message_link(platform: str, community: str, channel: str, message_id: str) -> str | None:
-    """A link back to the message on its platform, where the platform has one."""
-    if platform == "discord" and community.isdigit():
-        return f"https://discord.com/channels/{community}/{channel}/{message_id}"
-    if platform == "telegram" and community.startswith("-100") and message_id.isdigit():
-        return f"https://t.me/c/{community[4:]}/{message_id}"
-    return None
-
-
 def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
 
@@ -15,7 +16,7 @@ matplotlib.use("Agg")  # no display: charts are rendered to memory only
 import matplotlib.pyplot as plt
 
 from bot.i18n import Catalog, format_time, human_duration, t
-from bot.insights import Insights, message_link
+from bot.insights import Insights
 from bot.models import Case
 from bot.report import Report
 
@@ -73,6 +74,9 @@ _l = Catalog(
         "message": {"en": "message", "fr": "message"},
     }
 )
+
+# (platform, community, channel, message id) → a link to the message, or None.
+LinkBuilder = Callable[[str, str, str, str], str | None]
 
 
 def _png(fig: Any) -> str:
@@ -236,8 +240,13 @@ def render_html(
     tz: tzinfo | None = None,
     waiting: list[Case] | None = None,
     waiting_total: int | None = None,
+    link: LinkBuilder | None = None,
 ) -> str:
-    """The whole report as one HTML document that opens offline."""
+    """The whole report as one HTML document that opens offline.
+
+    `link` turns (platform, community, channel, message id) into a link back to the message;
+    the platforms' adapters provide it, the core knows none of their URLs.
+    """
     tz = tz or report.now.tzinfo
     assert tz is not None
     esc = html.escape
@@ -268,9 +277,9 @@ def render_html(
     rows = []
     for case in waiting:
         first = case.message_ids[0] if case.message_ids else ""
-        link = message_link(case.platform, case.community, case.channel, first)
+        url = link(case.platform, case.community, case.channel, first) if link else None
         excerpt = esc(shorten(case.excerpt, 160))
-        cell = f'<a href="{esc(link)}">{excerpt}</a>' if link else excerpt
+        cell = f'<a href="{esc(url)}">{excerpt}</a>' if url else excerpt
         waited = human_duration((report.now - case.opened_at).total_seconds(), language)
         rows.append(
             f"<tr><td>#{case.id}</td><td>{esc(case.author.name)}</td>"

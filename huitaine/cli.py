@@ -244,6 +244,7 @@ def cmd_report(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
 
 def write_html_report(core: Huitaine, report: Report, path: Path, config: Config) -> None:
     """Write the self-contained HTML report for the cases in `core`."""
+    from adapters.links import message_link
     from bot.config import CommunityConfig
     from bot.insights import build_insights, report_title
     from bot.report_html import render_html
@@ -260,6 +261,7 @@ def write_html_report(core: Huitaine, report: Report, path: Path, config: Config
         tz=tz,
         waiting=waiting[:50],
         waiting_total=len(waiting),
+        link=message_link,
     )
     path.write_text(document, encoding="utf-8")
 

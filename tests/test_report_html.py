@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.insights import faq_candidates, message_link
+from adapters.links import message_link
+from bot.insights import faq_candidates
 from huitaine.cli import example_path, main
 
 
