@@ -459,6 +459,14 @@ def _bounded(value: timedelta, key: str, most: timedelta, why: str) -> timedelta
     return value
 
 
+def _within_a_week(section: dict[str, Any], key: str, default: timedelta, why: str) -> timedelta:
+    """The duration at `key` (its dataclass default when absent), refused beyond a week."""
+    name = key.rsplit(".", 1)[1]
+    if name not in section:
+        return default
+    return _bounded(parse_duration(section[name], key), key, ONE_WEEK, why)
+
+
 def _directory(value: object) -> str:
     directory: str = _expect(value, str, "responses.directory", '"responses"')
     try:
@@ -545,19 +553,19 @@ def parse_config(raw: dict[str, Any]) -> Config:
         detection=_detection(raw),
         deadlines=_deadlines(raw),
         cases=CasesConfig(
-            join_window=_bounded(
-                parse_duration(cases.get("join_window", "1h"), "cases.join_window"),
+            join_window=_within_a_week(
+                cases,
                 "cases.join_window",
-                ONE_WEEK,
+                CasesConfig().join_window,
                 "a follow-up that late is a new case",
             )
         ),
         staff=_staff(staff),
         review=ReviewConfig(
-            snooze=_bounded(
-                parse_duration(review.get("snooze", "4h"), "review.snooze"),
+            snooze=_within_a_week(
+                review,
                 "review.snooze",
-                ONE_WEEK,
+                ReviewConfig().snooze,
                 "a snoozed case would outlive the one-week rule",
             )
         ),
