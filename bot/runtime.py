@@ -318,9 +318,16 @@ class Runtime:
         except SendFailed as exc:
             _LOGGER.warning("reply #%d refused by %s: %s", item.id, item.platform, exc)
             result = await self.call(self.core.review.mark_failed, item.id, str(exc))
-        except Exception:
+        except Exception as exc:
             # Maybe posted, maybe not: a moderator must look before anything is sent again.
-            _LOGGER.exception("reply #%d: outcome unknown; waiting for a moderator", item.id)
+            # A dropped connection is weather, not a bug: one line; the traceback at debug level.
+            _LOGGER.warning(
+                "reply #%d: %s: %s; outcome unknown, waiting for a moderator",
+                item.id,
+                type(exc).__name__,
+                exc,
+            )
+            _LOGGER.debug("reply #%d send failed", item.id, exc_info=True)
             result = await self.call(self.core.review.mark_unconfirmed, item.id)
         else:
             result = await self.call(self.core.review.mark_sent, item.id, platform_id)
