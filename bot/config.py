@@ -353,14 +353,20 @@ def _detection(raw: dict[str, Any]) -> DetectionConfig:
             f"use one of {', '.join(DETECTORS)}",
         )
     threshold = float(
-        _expect(s.get("threshold", 0.5), (int, float), "detection.threshold", "a number like 0.5")
+        _expect(
+            s.get("threshold", d.threshold),
+            (int, float),
+            "detection.threshold",
+            "a number like 0.5",
+        )
     )
     if not 0.0 < threshold < 1.0:
         raise ConfigError(
             "detection.threshold", f"{threshold} is outside (0, 1)", "use a value like 0.5"
         )
 
-    def whole(key: str, default: int, low: int, high: int) -> int:
+    def whole(key: str, low: int, high: int) -> int:
+        default = getattr(d, key)
         value = _expect(
             s.get(key, default), int, f"detection.{key}", f"a whole number like {default}"
         )
@@ -373,47 +379,53 @@ def _detection(raw: dict[str, Any]) -> DetectionConfig:
     return DetectionConfig(
         detector=detector,
         threshold=threshold,
-        model=_expect(s.get("model", ""), str, "detection.model", '"" or a model folder'),
-        prefix=_expect(s.get("prefix", ""), str, "detection.prefix", '"query: "'),
-        layers=whole("layers", 0, 0, 48),
-        quantize=_expect(s.get("quantize", True), bool, "detection.quantize", "true or false"),
-        max_tokens=whole("max_tokens", 128, 8, 512),
-        batch_size=whole("batch_size", 32, 1, 1024),
-        threads=whole("threads", 0, 0, 64),
+        model=_expect(s.get("model", d.model), str, "detection.model", '"" or a model folder'),
+        prefix=_expect(s.get("prefix", d.prefix), str, "detection.prefix", '"query: "'),
+        layers=whole("layers", 0, 48),
+        quantize=_expect(
+            s.get("quantize", d.quantize), bool, "detection.quantize", "true or false"
+        ),
+        max_tokens=whole("max_tokens", 8, 512),
+        batch_size=whole("batch_size", 1, 1024),
+        threads=whole("threads", 0, 64),
     )
 
 
 def _deadlines(raw: dict[str, Any]) -> DeadlineConfig:
     s = _section(raw, "deadlines", DeadlineConfig)
+    defaults = DeadlineConfig()
 
-    def duration(key: str, default: str) -> timedelta:
-        return parse_duration(s.get(key, default), f"deadlines.{key}")
+    def duration(key: str) -> timedelta:
+        if key not in s:
+            return getattr(defaults, key)  # type: ignore[no-any-return]
+        return parse_duration(s[key], f"deadlines.{key}")
 
-    def durations(key: str, default: list[str]) -> tuple[timedelta, ...]:
-        items = _str_list(s.get(key, default), f"deadlines.{key}")
+    def durations(key: str) -> tuple[timedelta, ...]:
+        if key not in s:
+            return getattr(defaults, key)  # type: ignore[no-any-return]
+        items = _str_list(s[key], f"deadlines.{key}")
         return tuple(sorted((parse_duration(i, f"deadlines.{key}") for i in items), reverse=True))
 
-    limit = duration("limit", "7d")
+    limit = duration("limit")
     if limit > ONE_WEEK:
         raise ConfigError(
             "deadlines.limit",
             f"{s['limit']!r} is longer than the one-week rule",
             'use "7d" or less: members stop waiting after a week',
         )
-    target_defaults = {"question_target": "48h", "complaint_target": "24h"}
-    targets = {k: duration(k, d) for k, d in target_defaults.items()}
+    targets = {k: duration(k) for k in ("question_target", "complaint_target")}
     for key, target in targets.items():
         if target > limit:
             # The target may be a default: name its value, not a key the file does not have.
-            written = s.get(key, target_defaults[key])
+            written = s.get(key, _show(target))
             raise ConfigError(
                 f"deadlines.{key}",
-                f"target {written!r} is longer than the limit {s.get('limit', '7d')!r}",
+                f"target {written!r} is longer than the limit {s.get('limit', _show(limit))!r}",
                 f"shorten the target (set deadlines.{key}) or lengthen deadlines.limit"
                 " (7d at most)",
             )
-    remind_before_target = durations("remind_before_target", ["2h"])
-    remind_before_limit = durations("remind_before_limit", ["24h"])
+    remind_before_target = durations("remind_before_target")
+    remind_before_limit = durations("remind_before_limit")
     longest_target = max(targets.values())
     for key, points, until in (
         ("remind_before_target", remind_before_target, longest_target),
@@ -428,7 +440,7 @@ def _deadlines(raw: dict[str, Any]) -> DeadlineConfig:
                 f"use points shorter than {_show(until)}",
             )
     escalate_to = _expect(
-        s.get("escalate_to", "@moderators"), str, "deadlines.escalate_to", '"@Team leads"'
+        s.get("escalate_to", defaults.escalate_to), str, "deadlines.escalate_to", '"@Team leads"'
     )
     return DeadlineConfig(
         question_target=targets["question_target"],
@@ -505,13 +517,14 @@ def _platform(raw: dict[str, Any], name: str, default_env: str) -> PlatformConfi
 
 def _digest(raw: dict[str, Any]) -> DigestConfig:
     s = _section(raw, "digest", DigestConfig)
-    enabled = _expect(s.get("enabled", True), bool, "digest.enabled", "true or false")
-    day = _expect(s.get("day", "monday"), str, "digest.day", '"monday"').casefold()
+    defaults = DigestConfig()
+    enabled = _expect(s.get("enabled", defaults.enabled), bool, "digest.enabled", "true or false")
+    day = _expect(s.get("day", defaults.day), str, "digest.day", '"monday"').casefold()
     if day not in WEEKDAYS:
         raise ConfigError(
             "digest.day", f"{day!r} is not a day", f"use one of {', '.join(WEEKDAYS)}"
         )
-    hour = _expect(s.get("hour", 9), int, "digest.hour", "an hour from 0 to 23")
+    hour = _expect(s.get("hour", defaults.hour), int, "digest.hour", "an hour from 0 to 23")
     if not 0 <= hour <= 23:
         raise ConfigError("digest.hour", f"{hour} is not an hour", "use 0 to 23")
     return DigestConfig(enabled=enabled, day=day, hour=hour)
@@ -572,10 +585,15 @@ def parse_config(raw: dict[str, Any]) -> Config:
         digest=_digest(raw),
         storage=StorageConfig(
             database=_expect(
-                storage.get("database", "huitaine.db"), str, "storage.database", '"huitaine.db"'
+                storage.get("database", StorageConfig().database),
+                str,
+                "storage.database",
+                '"huitaine.db"',
             )
         ),
-        responses=ResponsesConfig(directory=_directory(responses.get("directory", ""))),
+        responses=ResponsesConfig(
+            directory=_directory(responses.get("directory", ResponsesConfig().directory))
+        ),
         retention=_retention(raw),
         discord=_platform(raw, "discord", "DISCORD_TOKEN"),
         telegram=_platform(raw, "telegram", "TELEGRAM_TOKEN"),

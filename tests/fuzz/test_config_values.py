@@ -16,7 +16,7 @@ from bot.config import ConfigError, parse_config
     ("raw", "key", "hint"),
     [
         # A limit shorter than a default target named a key the file does not have (KeyError).
-        ({"deadlines": {"limit": "1d"}}, "deadlines.question_target", "'48h'"),
+        ({"deadlines": {"limit": "1d"}}, "deadlines.question_target", "'2d'"),
         # Numbers too large for a timedelta (OverflowError) or for deadline arithmetic.
         ({"review": {"snooze": "99999999999d"}}, "review.snooze", "a year or less"),
         ({"review": {"snooze": "30d"}}, "review.snooze", '"7d" or less'),
