@@ -12,6 +12,7 @@ from datetime import datetime
 from bot.cases import CaseBook
 from bot.clock import from_db, to_db
 from bot.config import Config
+from bot.conversation import is_helper_question
 from bot.detect.base import Detector
 from bot.memory import ReplyMemory
 from bot.models import Author, CaseState, Detection, Kind, Message
@@ -158,7 +159,9 @@ class Ingestor:
                 self.cases.join(active, message, detection)
                 return IngestResult(Outcome.JOINED, (active,))
             kind = detection.kind(self.config.detection.threshold)
-            if kind is Kind.OTHER:
+            if kind is Kind.OTHER or is_helper_question(
+                self.store, message, kind, self.config.detection.threshold
+            ):
                 return IngestResult(Outcome.STORED)
             case_id = self.cases.open(message, detection, kind)
             self._suggest(case_id, message, kind, detection.language)
