@@ -14,6 +14,7 @@ from typing import Any
 from bot.cases import CaseBook, excerpt
 from bot.clock import EARLIEST, LATEST, from_db, in_range, to_db
 from bot.config import Config
+from bot.conversation import is_helper_question
 from bot.detect.base import Detector
 from bot.memory import ReplyMemory
 from bot.models import Author, CaseState, Detection, Kind, Message
@@ -215,7 +216,9 @@ class Ingestor:
                 self.cases.join(active, message, detection)
                 return IngestResult(Outcome.JOINED, (active,))
             kind = detection.kind(self.config.detection.threshold)
-            if kind is Kind.OTHER:
+            if kind is Kind.OTHER or is_helper_question(
+                self.store, message, kind, self.config.detection.threshold
+            ):
                 return IngestResult(Outcome.STORED)
             case_id = self.cases.open(message, detection, kind)
             self._suggest(case_id, message, kind, detection.language)

@@ -240,3 +240,69 @@ def test_chit_chat_skips_language_identification_when_asked() -> None:
 )
 def test_a_settled_matter_with_thanks_is_not_a_complaint(text: str, complaint: bool) -> None:
     assert (RuleDetector().detect(text).complaint >= 0.5) is complaint
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "who is up for a game tonight?",
+        "anyone up for some co-op later?",
+        "je lance une commande groupée de contreplaqué, qui est partant ?",
+        "on se fait un vocal ce soir ?",
+        "sondage : raclette ou fondue pour la soirée ?",
+        "how's everyone doing?",
+    ],
+)
+def test_invitations_polls_and_greetings_open_no_question(
+    detector: RuleDetector, text: str
+) -> None:
+    assert detector.detect(text).kind() is Kind.OTHER
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@sam did you try with sudo?",
+        "which version are you on?",
+        "what does dmesg say?",
+        "t'as essayé de redémarrer la box ?",
+        "tu peux coller le message d'erreur ?",
+    ],
+)
+def test_a_helpers_clarifying_question_is_not_a_request(detector: RuleDetector, text: str) -> None:
+    assert detector.detect(text).kind() is Kind.OTHER
+
+
+def test_a_joke_with_a_question_mark_is_not_a_question(detector: RuleDetector) -> None:
+    assert detector.detect("my cat again?? lol").kind() is Kind.OTHER
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "anyone know why apt is locked lol",
+        "is there a way to export my save?",
+        "qui est le modo ici ?",
+        "vous avez reçu mon colis ?",
+        "who is up for helping me fix my grub? it won't boot",
+    ],
+)
+def test_real_requests_stay_requests_beside_chatter_cues(
+    detector: RuleDetector, text: str
+) -> None:
+    assert detector.detect(text).kind() is not Kind.OTHER
+
+
+def test_a_short_greeting_with_a_question_mark_asks_nothing(detector: RuleDetector) -> None:
+    assert detector.detect("salut Alice, bon weekend ?").kind() is Kind.OTHER
+    assert detector.detect("hey Sam, good weekend?").kind() is Kind.OTHER
+
+
+def test_a_sign_off_does_not_hide_the_request_before_it(detector: RuleDetector) -> None:
+    text = "ma commande 4471 n'est pas arrivée, vous pouvez vérifier ? bonne journée"
+    assert detector.detect(text).kind() is not Kind.OTHER
+
+
+def test_someone_did_something_is_a_statement_unless_asked(detector: RuleDetector) -> None:
+    assert detector.detect("quelqu'un a oublié un pull bleu à l'atelier").kind() is Kind.OTHER
+    assert detector.detect("quelqu'un a oublié son mot de passe ici ?").kind() is Kind.QUESTION

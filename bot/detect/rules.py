@@ -418,6 +418,16 @@ _ANY.add(
 # "c'est pourquoi" is "that is why", "pourquoi pas" a suggestion: as longer phrases they hide
 # "pourquoi".
 _ANY.add(Q, 0.0, "", "{c'est|c est|cest|voila|voici|voila donc} pourquoi\npourquoi pas")
+# "quelqu'un a oublié un pull à l'atelier": someone did something, a statement (a "?" still asks).
+_SOMEONE_DID = (
+    "<SOMEONE_FR> a {oublie|laisse|perdu|ramene|apporte|poste|partage|gagne|fini|renomme}"
+)
+_ANY.add(
+    Q,
+    0.0,
+    "",
+    _SOMEONE_DID,
+)
 _ANY.add(
     Q,
     W_INTERROGATIVE_WEAK,
@@ -788,6 +798,7 @@ _OPEN.add(
 # A wh-word alone in its clause ("why?", "when") asks; followed by anything else it may not.
 _OPEN.add(Q, W_INTERROGATIVE, "en interrogative '{}'", "{how|what|where|when|why}")
 # Exclamations, greetings and rhetorical openings shaped like questions.
+_OPEN.add(Q, 0.0, "", _SOMEONE_DID)
 _OPEN.add(
     Q,
     0.0,
@@ -1016,6 +1027,48 @@ _STILL_WRONG = re.compile(
 )
 SETTLED_FACTOR = 0.3
 
+# Everyday community chat asks many questions that wait on no one: invitations and polls ("qui est
+# chaud pour une partie ?", "anyone up for co-op tonight?"), greetings ("how's everyone?") and a
+# helper's clarifying questions to someone else ("did you try without the vpn?", "t'as essayé de
+# vider le cache ?"). Their question evidence is scaled down below the threshold; a request cue
+# stated in the same message ("anyone know how...") usually still carries it over with a "?".
+_SOCIAL = re.compile(
+    r"\b(?:who'?s (?:up|down|in|joining|coming|around|free|playing|streaming)\b"
+    r"|who is (?:up|down|joining|coming|around|free|playing|streaming)\b"
+    r"|who wants (?:in|to (?:play|join|come|watch|hang))\b|any takers\b"
+    r"|anyone (?:up|down) for\b|anyone (?:else )?(?:watching|playing|going|coming|joining)\b"
+    r"|poll\s*:|sondage\s*:|how'?s everyone\b|how is everyone\b|what'?s everyone\b"
+    r"|qui (?:est|serait|sont) (?:chaude?s?|partante?s?|dispos?|motivee?s?|la ce soir)\b"
+    r"|qui (?:vient|viendra|joue|veut jouer|en veut|en est|regarde)\b"
+    r"|des (?:gens|personnes) (?:motivee?s|partante?s|chaude?s|interessee?s)\b"
+    r"|ca (?:vous|te) (?:dit|tente)\b|ca tente quelqu'un\b|(?:vous etes|t'es|tu es) partante?s?\b"
+    r"|on se (?:fait|fais) (?:un|une)\b|quelqu'un (?:regarde|joue a|vient)\b"
+    r"|ca va tout le monde\b|vous allez bien\b|vous faites quoi\b)"
+)
+_HELPER = re.compile(
+    r"\b(?:did you (?:try|restart|reboot|reinstall|install|update|run|enable)\b"
+    r"|have you (?:tried|restarted|rebooted|reinstalled|installed|updated|enabled)\b"
+    r"|(?:which|what) version (?:are|do) you\b|are you (?:on|using) (?:the |a |an )?\w"
+    r"|what does (?:the |your )?\w+ (?:say|show|print|output)\b|can you paste\b"
+    r"|(?:t'as|tu as|as-tu|as tu) (?:bien )?(?:essaye|teste|verifie|regarde|redemarre|relance"
+    r"|installe|mis a jour)\b|vous avez (?:bien )?(?:essaye|teste|redemarre|relance)\b"
+    r"|(?:tu es|t'es) sur quelle\b|(?:il|ca) (?:dit|donne) quoi\b"
+    r"|tu peux (?:coller|copier|envoyer) (?:le|la|les|ton|ta|tes) "
+    r"(?:message|erreur|log|logs|journal|capture))"
+)
+# "who's up for helping me with grub?" is an invitation to help: a request after all.
+_HELP_ME = re.compile(
+    r"\b(?:help(?:ing)? me|give me a hand|aide[rz]? moi|m'aider|me donner un coup)\b"
+)
+# "salut Alice, bon weekend ?": a short greeting asks nothing; in a longer message the same words
+# are a sign-off around a real request ("…vous pouvez vérifier ? bonne journée").
+_GREETING = re.compile(
+    r"\b(?:bon(?:ne)? (?:weekend|week-end|week end|soiree|journee|semaine|vacances|dimanche)"
+    r"|(?:good|nice|great) (?:weekend|evening|day|morning)|how was your (?:weekend|day|evening))\b"
+)
+_LAUGH = re.compile(r"\b(?:lol|lool|lmao|lmfao|rofl|mdr\w*|ptdr\w*|xd|haha\w*)\b|[😂🤣💀😭]")
+CHATTER_FACTOR = 0.5
+
 # Below this score a text will not open a case, so its language is not worth identifying.
 IDENTIFY_FROM = 0.2
 UNDETERMINED = "und"
@@ -1056,6 +1109,8 @@ class RuleDetector:
         question_score = question.score()
         if question_score and len(folded) <= NOISE_MAX_CHARS and _NOISE.fullmatch(folded):
             question_score = 0.0
+        if question_score and _asks_no_one(folded, question):
+            question_score *= CHATTER_FACTOR
         complaint_score = complaint.score()
         if (
             complaint_score
@@ -1086,6 +1141,16 @@ class RuleDetector:
     def detect_batch(self, texts: Sequence[str]) -> list[Detection]:
         """Score each text, in order."""
         return [self.detect(text) for text in texts]
+
+
+def _asks_no_one(folded: str, question: _Evidence) -> bool:
+    """True for chatter worded as a question: invitations, polls, greetings, a helper's check."""
+    if (_SOCIAL.search(folded) or _HELPER.search(folded)) and not _HELP_ME.search(folded):
+        return True
+    if len(folded) <= NOISE_MAX_CHARS and _GREETING.search(folded):
+        return True
+    # "how is it already friday lol": a bare "?" in a joke asks nothing.
+    return set(question.weights) == {"question mark"} and _LAUGH.search(folded) is not None
 
 
 def _scan_phrases(folded: str, question: _Evidence, complaint: _Evidence) -> dict[int, str]:
