@@ -78,8 +78,8 @@ def answers_given(store: Store, message: Message) -> int:
     )
     replies = store.row(
         "SELECT COUNT(*) AS n FROM messages m JOIN messages p"
-        " ON p.platform = m.platform AND p.community = m.community AND p.channel = m.channel"
-        " AND p.id = m.reply_to"
+        # The parent's primary key, so the join is one index look-up per reply.
+        " ON p.key = m.platform || ':' || m.community || ':' || m.channel || ':' || m.reply_to"
         " WHERE m.platform = ? AND m.community = ? AND m.author_id = ?"
         " AND m.created_at >= ? AND m.created_at < ? AND p.author_id != m.author_id",
         params,

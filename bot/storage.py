@@ -101,6 +101,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX outgoing_case ON outgoing(case_id);
     """,
+    # 5: how often a member answered others lately (bot.conversation), without a table scan.
+    """
+    CREATE INDEX messages_author ON messages(platform, community, author_id, created_at);
+    """,
 )
 
 
