@@ -17,7 +17,7 @@ from bot.detect.language import LanguageIdentifier
 from bot.detect.rules import RuleDetector
 from bot.digest import Digests
 from bot.ingest import Ingestor, IngestResult
-from bot.models import Case, CaseState, Message, Notice
+from bot.models import Case, CaseState, Detection, Message, Notice
 from bot.report import build_report, render_text
 from bot.review import Review
 from bot.scheduler import Scheduler
@@ -85,9 +85,9 @@ class Huitaine:
         if recovered:
             _LOGGER.warning("processed %d messages left unprocessed by a previous run", recovered)
 
-    def ingest(self, message: Message) -> IngestResult:
-        """Take one inbound message."""
-        return self.ingestor.ingest(message)
+    def ingest(self, message: Message, detection: Detection | None = None) -> IngestResult:
+        """Take one inbound message (with its detection, when it was scored ahead in a batch)."""
+        return self.ingestor.ingest(message, detection)
 
     def edit(self, message: Message, edited_at: datetime | None = None) -> IngestResult:
         """Take an edit of a message (the message carries its new text)."""

@@ -6,7 +6,7 @@ import enum
 import functools
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -86,8 +86,12 @@ class Ingestor:
             message.platform, message.author.id
         )
 
-    def ingest(self, message: Message) -> IngestResult:
-        """Store `message` once and act on it; delivering it again changes nothing."""
+    def ingest(self, message: Message, detection: Detection | None = None) -> IngestResult:
+        """Store `message` once and act on it; delivering it again changes nothing.
+
+        `detection`, when the caller scored the text ahead in a batch (`detect_ahead`), saves
+        scoring it again.
+        """
         if _out_of_range(message):
             return IngestResult(Outcome.IGNORED)
         stored = self.store_new(message)
@@ -100,7 +104,22 @@ class Ingestor:
             if row is None:
                 return IngestResult(Outcome.DUPLICATE)
             return self._guarded(str(row["key"]), lambda: self._process_row(row))
-        return self.process(stored)
+        return self.process(stored, detection)
+
+    def detect_ahead(self, messages: Sequence[Message]) -> dict[str, Detection]:
+        """Score, in one batch, the members' texts among `messages`, by message key.
+
+        Detection depends on the text alone, so scoring a window of a history ahead and then
+        acting on each message in order gives the same cases as one at a time, at the
+        detector's batched speed.
+        """
+        wanted = [
+            _cleaned(m) for m in messages if self.needs_detection(m) and not _out_of_range(m)
+        ]
+        if not wanted:
+            return {}
+        found = self.detector.detect_batch([m.text for m in wanted])
+        return {m.key: detection for m, detection in zip(wanted, found, strict=True)}
 
     def store_new(self, message: Message) -> Message | None:
         """Store a message (cleaned) unless it is known; None for a duplicate.
@@ -187,8 +206,18 @@ class Ingestor:
             )
             if not rows:
                 return done
+            # New members' messages are scored in one batch; edits and staff go one by one.
+            fresh = [message_from_row(r) for r in rows if r["question"] is None]
+            ahead = self.detect_ahead(fresh)
             for row in rows:
-                self._process_row(row)
+                detection = ahead.get(row["key"]) if row["question"] is None else None
+                if detection is None:
+                    self._process_row(row)
+                else:
+                    message = message_from_row(row)
+                    self._guarded(
+                        message.key, functools.partial(self._process, message, detection)
+                    )
             done += len(rows)
 
     def _process(self, message: Message, detection: Detection | None = None) -> IngestResult:

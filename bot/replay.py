@@ -16,11 +16,16 @@ from bot.app import Huitaine
 from bot.clock import ManualClock, parse_timestamp
 from bot.errors import HuitaineError
 from bot.ingest import Outcome
-from bot.models import Author, Message
+from bot.models import Author, Detection, Message
 from bot.runtime import database_unavailable
 
 _LOGGER = logging.getLogger(__name__)
 MAX_LINE_BYTES = 1_000_000
+
+
+# Events per batch of detection: large enough for the model's batches, small enough that a
+# history's notices and answers still happen at their own time (each event is applied in order).
+WINDOW = 64
 
 
 class EventType(enum.StrEnum):
@@ -162,38 +167,75 @@ def replay(core: Huitaine, clock: ManualClock, lines: Iterable[bytes]) -> Replay
     Notices are counted in the summary and marked delivered, as an adapter would.
     """
     summary = ReplaySummary()
-    for number, raw in read_lines(lines):
-        summary.lines += 1
+    for window in _windows(_events(lines, summary), WINDOW):
+        # The window's members' texts are scored in one batch, then each event is applied in
+        # order exactly as before: detection depends on the text alone.
         try:
-            event = parse_event(raw)
-        except BadLine as exc:
-            _LOGGER.warning("line %d skipped: %s", number, exc)
-            summary.skipped[str(exc).split(" (")[0]] += 1
-            continue
-        when = event.message.created_at
-        clock.set(when)
-        try:
-            _deliver(core, clock, summary)
-            if event.type is EventType.MESSAGE:
-                result = core.ingest(event.message)
-            elif event.type is EventType.EDIT:
-                result = core.edit(event.message, when)
-            else:
-                m = event.message
-                result = core.delete(m.platform, m.community, m.channel, m.id, when)
+            ahead = core.ingestor.detect_ahead(
+                [e.message for _, e in window if e.type is EventType.MESSAGE]
+            )
         except sqlite3.OperationalError as exc:
-            _stop_if_unavailable(exc, number)
+            _stop_if_unavailable(exc, window[0][0])
             raise
-        summary.outcomes[result.outcome.value] += 1
-        if result.outcome is Outcome.UNKNOWN:
-            _LOGGER.info("line %d: %s of an unknown message", number, event.type.value)
-        summary.last_time = clock.now()
+        for number, event in window:
+            _apply(core, clock, summary, number, event, ahead)
     try:
         _deliver(core, clock, summary)
     except sqlite3.OperationalError as exc:
         _stop_if_unavailable(exc, summary.lines)
         raise
     return summary
+
+
+def _events(lines: Iterable[bytes], summary: ReplaySummary) -> Iterator[tuple[int, Event]]:
+    """The readable events of a history with their line numbers; bad lines counted, skipped."""
+    for number, raw in read_lines(lines):
+        summary.lines += 1
+        try:
+            yield number, parse_event(raw)
+        except BadLine as exc:
+            _LOGGER.warning("line %d skipped: %s", number, exc)
+            summary.skipped[str(exc).split(" (")[0]] += 1
+
+
+def _windows(events: Iterator[tuple[int, Event]], size: int) -> Iterator[list[tuple[int, Event]]]:
+    window: list[tuple[int, Event]] = []
+    for item in events:
+        window.append(item)
+        if len(window) >= size:
+            yield window
+            window = []
+    if window:
+        yield window
+
+
+def _apply(
+    core: Huitaine,
+    clock: ManualClock,
+    summary: ReplaySummary,
+    number: int,
+    event: Event,
+    ahead: dict[str, Detection],
+) -> None:
+    """One event of the history, at its own time, after the notices due before it."""
+    when = event.message.created_at
+    clock.set(when)
+    try:
+        _deliver(core, clock, summary)
+        if event.type is EventType.MESSAGE:
+            result = core.ingest(event.message, ahead.get(event.message.key))
+        elif event.type is EventType.EDIT:
+            result = core.edit(event.message, when)
+        else:
+            m = event.message
+            result = core.delete(m.platform, m.community, m.channel, m.id, when)
+    except sqlite3.OperationalError as exc:
+        _stop_if_unavailable(exc, number)
+        raise
+    summary.outcomes[result.outcome.value] += 1
+    if result.outcome is Outcome.UNKNOWN:
+        _LOGGER.info("line %d: %s of an unknown message", number, event.type.value)
+    summary.last_time = clock.now()
 
 
 def _stop_if_unavailable(exc: sqlite3.OperationalError, number: int) -> None:

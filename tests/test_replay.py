@@ -114,3 +114,53 @@ def test_bad_lines_are_skipped_and_counted_not_fatal(config: Config, db_path: Pa
     assert summary.skipped_total == 2  # type: ignore[attr-defined]
     assert summary.outcomes["opened"] == 1  # type: ignore[attr-defined]
     core.close()
+
+
+class CountingDetector:
+    """The rule detector, recording how many texts each call scores."""
+
+    def __init__(self, config: Config) -> None:
+        from bot.app import build_detector
+
+        self.inner = build_detector(config)
+        self.batches: list[int] = []
+
+    def detect_batch(self, texts: object) -> object:
+        items = list(texts)  # type: ignore[call-overload]
+        self.batches.append(len(items))
+        return self.inner.detect_batch(items)
+
+
+def _cases(core: Huitaine) -> list[tuple[object, ...]]:
+    return [
+        (c.kind, c.state, c.message_ids, c.first_response_at, c.target_at)
+        for c in core.cases.list()
+    ]
+
+
+def test_a_replay_scores_texts_in_batches_and_opens_the_same_cases(
+    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batched = CountingDetector(config)
+    core = Huitaine(config, clock=ManualClock(EPOCH), database=tmp_path / "a.db", detector=batched)
+    replay(core, core.clock, example_lines())  # type: ignore[arg-type]
+    monkeypatch.setattr("bot.replay.WINDOW", 1)  # one event at a time, as before batching
+    single = CountingDetector(config)
+    other = Huitaine(config, clock=ManualClock(EPOCH), database=tmp_path / "b.db", detector=single)
+    replay(other, other.clock, example_lines())  # type: ignore[arg-type]
+    assert max(batched.batches) > 16  # the audit runs at the detector's batched speed
+    assert max(single.batches) == 1
+    assert _cases(core) == _cases(other)
+    core.close()
+    other.close()
+
+
+def test_an_imported_history_is_processed_in_batches(config: Config, tmp_path: Path) -> None:
+    batched = CountingDetector(config)
+    core = Huitaine(config, clock=ManualClock(EPOCH), database=tmp_path / "a.db", detector=batched)
+    messages = [parse_event(line).message for line in example_lines()]
+    core.ingestor.store_many(m for m in messages)
+    assert core.ingestor.process_pending() == len({m.key for m in messages})
+    assert max(batched.batches) > 16
+    assert core.cases.list()
+    core.close()
