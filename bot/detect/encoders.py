@@ -327,7 +327,7 @@ def load_encoder(options: EncoderOptions) -> Encoder:
             batch_size=options.batch_size,
             prefix=prefix,
             engine=options.engine,
-            exact4=options.quantize,
+            mode="int8" if options.quantize else "f32",
             threads=options.threads,
         )
     return TransformersEncoder(options)

