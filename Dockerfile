@@ -8,16 +8,18 @@ FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HUITAINE_DATA_DIR=/data/.huitaine
 
 WORKDIR /app
 COPY pyproject.toml README.md LICENSE ./
+COPY huitaine ./huitaine
 COPY bot ./bot
 COPY adapters ./adapters
 COPY responses ./responses
 COPY examples ./examples
-# The rule detector only: the transformer detector (the `model` extra) needs a CPU torch,
-# which a user adds in an image of their own.
+# The base install carries the transformer detector (ONNX Runtime, no torch); its model cache
+# is written once under HUITAINE_DATA_DIR, on the volume, so a new container reuses it.
 RUN pip install '.[telegram,discord,metrics]' \
     && useradd --create-home --uid 10001 huitaine \
     && mkdir /data \

