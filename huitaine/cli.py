@@ -242,8 +242,14 @@ def cmd_report(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     return 0
 
 
-def write_html_report(core: Huitaine, report: Report, path: Path, config: Config) -> None:
-    """Write the self-contained HTML report for the cases in `core`."""
+def write_html_report(
+    core: Huitaine, report: Report, path: Path, config: Config, *, names: Sequence[str] = ()
+) -> None:
+    """Write the self-contained HTML report for the cases in `core`.
+
+    `names` are the servers' and groups' names an import found (exports name them; the
+    messages keep only their ids): the title when the configuration names no community.
+    """
     from adapters.links import message_link
     from bot.config import CommunityConfig
     from bot.insights import build_insights, report_title
@@ -256,7 +262,11 @@ def write_html_report(core: Huitaine, report: Report, path: Path, config: Config
     document = render_html(
         report,
         insights,
-        title=report_title(core.store, config.community.name, CommunityConfig().name),
+        title=(
+            " · ".join(sorted(names)[:4])
+            if names and config.community.name == CommunityConfig().name
+            else report_title(core.store, config.community.name, CommunityConfig().name)
+        ),
         language=config.community.language,
         tz=tz,
         waiting=waiting[:50],
@@ -288,7 +298,8 @@ def cmd_audit(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
         language, tz = config.community.language, config.community.tz
         print(render_text(report, language=language, tz=tz), file=out)
         if args.html:
-            write_html_report(core, report, Path(args.html), config)
+            names = sorted(result.stats.communities)
+            write_html_report(core, report, Path(args.html), config, names=names)
             print(f"\nreport written to {args.html}", file=out)
     finally:
         core.close()

@@ -162,3 +162,17 @@ def test_the_replay_converter_never_makes_a_known_bot_staff() -> None:
     marked = module._mark_helpers(records, {"ubottu", "alice"})
     assert marked[0]["author"] == {"id": "ubottu", "name": "ubottu", "staff": False, "bot": True}
     assert marked[1]["author"]["staff"] is True
+
+
+def test_the_title_of_an_export_audit_is_the_server_and_group_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Chat exports keep only ids in their messages; the names come from the exports' headers.
+    fixtures = Path(__file__).parent / "exports" / "fixtures"
+    out = tmp_path / "r.html"
+    exports = [str(fixtures / "discord_help.json"), str(fixtures / "telegram_result.json")]
+    code = main(["audit", *exports, "--db", str(tmp_path / "a.db"), "--html", str(out)])
+    capsys.readouterr()
+    assert code == 0
+    title = "Atelier (test fixture) · Boutique Ömer (test fixture)"
+    assert f"<title>{title}</title>" in out.read_text(encoding="utf-8")

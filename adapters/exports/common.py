@@ -64,6 +64,8 @@ class ImportStats:
     skipped: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
     truncated: str | None = None
+    # Names the exports give their servers and groups, for the report's title.
+    communities: set[str] = field(default_factory=set)
 
     def skip(self, where: str, reason: str) -> None:
         """Count a skipped record; keep the first few positions for the summary."""

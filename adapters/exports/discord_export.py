@@ -106,6 +106,8 @@ def read_discord_export(
                     prefix, _, value = item
                     if prefix in _HEADER and value is not None:
                         header[prefix] = str(value)
+                        if prefix == "guild.name" and str(value).strip():
+                            stats.communities.add(str(value).strip()[:100])
                     continue
                 stats.read += 1
                 try:

@@ -140,6 +140,9 @@ def read_telegram_export(
                         yield message
                     continue
                 prefix, event, value = item
+                named = prefix in ("name", "chats.list.item.name") and event == "string"
+                if named and str(value).strip():
+                    stats.communities.add(str(value).strip()[:100])
                 if prefix in ("id", "chats.list.item.id") and event == "number":
                     chat = _Chat()
                     chat.id = str(value)
