@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.detect.convert import PackedFile, open_packed
-from bot.detect.tokenizer import UnigramTokenizer
+from bot.detect.tokenizer import UnigramTokenizer, pad_batch
 
 F32 = npt.NDArray[np.float32]
 _SQRT_HALF = np.float32(0.7071067811865476)
@@ -123,12 +123,8 @@ class NumpyBert:
 
     def forward(self, ids: Sequence[Sequence[int]]) -> F32:
         """Mean-pooled (not normalised) last hidden states of a bucket of token-id lists."""
-        batch, width = len(ids), max(len(row) for row in ids)
-        grid = np.full((batch, width), self.tokenizer.pad_token_id, dtype=np.int64)
-        mask = np.zeros((batch, width), dtype=bool)
-        for row, tokens in enumerate(ids):
-            grid[row, : len(tokens)] = tokens
-            mask[row, : len(tokens)] = True
+        grid, mask = pad_batch(ids, self.tokenizer.pad_token_id)
+        batch, width = grid.shape
         real = mask.reshape(-1)
         x = self._word(grid.reshape(-1)[real])
         x += self._position[np.nonzero(mask)[1]] + self._type

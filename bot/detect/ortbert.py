@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.detect.convert import PackedFile, open_packed
-from bot.detect.tokenizer import UnigramTokenizer
+from bot.detect.tokenizer import UnigramTokenizer, pad_batch
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -262,12 +262,8 @@ class OrtBert:
 
     def forward(self, ids: Sequence[Sequence[int]]) -> F32:
         """Mean-pooled (not normalised) last hidden states of a bucket of token-id lists."""
-        batch, width = len(ids), max(len(row) for row in ids)
-        grid = np.full((batch, width), self.tokenizer.pad_token_id, dtype=np.int64)
-        mask = np.zeros((batch, width), dtype=bool)
-        for row, tokens in enumerate(ids):
-            grid[row, : len(tokens)] = tokens
-            mask[row, : len(tokens)] = True
+        grid, mask = pad_batch(ids, self.tokenizer.pad_token_id)
+        batch, width = grid.shape
         embeddings = self._word(grid.reshape(-1)).reshape(batch, width, self.hidden)
         embeddings += self._position[:width] + self._type
         bias = np.where(mask, np.float32(0.0), np.float32(-1e9))[:, None, None, :]

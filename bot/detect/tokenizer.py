@@ -11,7 +11,11 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
 
 META = "\u2581"
 NORMALISATION_FILE = "normalisation.json"
@@ -145,3 +149,16 @@ class UnigramTokenizer:
             position = start
         ids.reverse()
         return ids
+
+
+def pad_batch(
+    ids: Sequence[Sequence[int]], pad_id: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Token-id lists as one padded grid, and the mask of real tokens (for every engine)."""
+    batch, width = len(ids), max(len(row) for row in ids)
+    grid = np.full((batch, width), pad_id, dtype=np.int64)
+    mask = np.zeros((batch, width), dtype=bool)
+    for row, tokens in enumerate(ids):
+        grid[row, : len(tokens)] = tokens
+        mask[row, : len(tokens)] = True
+    return grid, mask
