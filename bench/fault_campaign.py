@@ -28,17 +28,12 @@ sys.path.insert(0, str(ROOT))
 
 from bot.clock import ManualClock  # noqa: E402
 from bot.models import CaseState, SendState  # noqa: E402
-from tests.adapters.telegram.conftest import Harness, telegram_config  # noqa: E402
+from tests.adapters.telegram.conftest import Harness, telegram_config, world_api  # noqa: E402
 from tests.adapters.telegram.fake_bot_api import FakeBotApi  # noqa: E402
 from tests.adapters.telegram.world import (  # noqa: E402
     ALICE,
     CAMILLE,
-    DOMINIQUE,
-    FORUM,
-    FORUM_ID,
-    GROUP,
     GROUP_ID,
-    MOD,
     TOKEN_ENV,
 )
 
@@ -86,11 +81,7 @@ async def settle(tg: Harness, case_id: int, question_id: int) -> str:
 async def campaign(cases: int, seed: int) -> int:
     rng = random.Random(seed)
     clock = ManualClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
-    fake = FakeBotApi(now=lambda: clock.now().timestamp())
-    for chat in (GROUP, FORUM, MOD):
-        fake.add_chat(chat)
-    fake.set_admins(GROUP_ID, DOMINIQUE, CAMILLE)
-    fake.set_admins(FORUM_ID, DOMINIQUE, CAMILLE)
+    fake = world_api(clock)
     await fake.start()
     import os
 

@@ -19,16 +19,8 @@ from bot.config import Config
 from tests.adapters.discord import dpy_seams
 from tests.adapters.discord.conftest import discord_config
 from tests.adapters.discord.fake_discord import TOKEN, FakeDiscord
-from tests.adapters.telegram.conftest import Harness, telegram_config
-from tests.adapters.telegram.fake_bot_api import FakeBotApi
+from tests.adapters.telegram.conftest import Harness, telegram_config, world_api
 from tests.adapters.telegram.world import (
-    CAMILLE,
-    DOMINIQUE,
-    FORUM,
-    FORUM_ID,
-    GROUP,
-    GROUP_ID,
-    MOD,
     TOKEN_ENV,
 )
 from tests.contract.console_driver import ConsoleDriver, console_config
@@ -48,12 +40,7 @@ def with_snooze(config: Config) -> Config:
 async def _telegram(
     clock: ManualClock, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncGenerator[PlatformDriver, None]:
-    fake = FakeBotApi(now=lambda: clock.now().timestamp())
-    for chat in (GROUP, FORUM, MOD):
-        fake.add_chat(chat)
-    # Dominique created the group; Camille is an admin; Alice and Bob are members.
-    fake.set_admins(GROUP_ID, DOMINIQUE, CAMILLE)
-    fake.set_admins(FORUM_ID, DOMINIQUE, CAMILLE)
+    fake = world_api(clock)
     await fake.start()
     monkeypatch.setenv(TOKEN_ENV, fake.token)
     harness = Harness(fake, with_snooze(telegram_config(fake)), clock, db_path)

@@ -156,14 +156,20 @@ class Harness:
         return self.core.cases.get(case_id)
 
 
-@pytest.fixture
-async def fake(clock: ManualClock) -> AsyncIterator[FakeBotApi]:
+def world_api(clock: ManualClock) -> FakeBotApi:
+    """The fake Bot API with the test world's chats and admins (not started yet)."""
     api = FakeBotApi(now=lambda: clock.now().timestamp())
     for chat in (GROUP, FORUM, MOD):
         api.add_chat(chat)
     # Dominique created the group; Camille is an admin; Alice and Bob are members.
     api.set_admins(GROUP_ID, DOMINIQUE, CAMILLE)
     api.set_admins(FORUM_ID, DOMINIQUE, CAMILLE)
+    return api
+
+
+@pytest.fixture
+async def fake(clock: ManualClock) -> AsyncIterator[FakeBotApi]:
+    api = world_api(clock)
     await api.start()
     yield api
     await api.stop()
