@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -78,14 +79,17 @@ class Insights:
         return self.staff_replies / total if total else None
 
 
-def report_title(store: Store, configured: str, default: str) -> str:
+def report_title(store: Store, configured: str, default: str, *, found: Sequence[str] = ()) -> str:
     """The configured community name, else the names the history gives its communities.
 
+    `found` are names an import read from its exports' headers (their messages keep only ids).
     Ids (Discord guild and Telegram chat numbers) are not names: they are left out, and with
     nothing else the default stays.
     """
     if configured != default:
         return configured
+    if found:
+        return " · ".join(sorted(found)[:4])
     rows = store.rows(
         "SELECT community, COUNT(*) AS n FROM messages GROUP BY community ORDER BY n DESC LIMIT 4"
     )

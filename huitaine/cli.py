@@ -262,11 +262,7 @@ def write_html_report(
     document = render_html(
         report,
         insights,
-        title=(
-            " · ".join(sorted(names)[:4])
-            if names and config.community.name == CommunityConfig().name
-            else report_title(core.store, config.community.name, CommunityConfig().name)
-        ),
+        title=report_title(core.store, config.community.name, CommunityConfig().name, found=names),
         language=config.community.language,
         tz=tz,
         waiting=waiting[:50],
