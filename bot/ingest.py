@@ -207,17 +207,15 @@ class Ingestor:
             if not rows:
                 return done
             # New members' messages are scored in one batch; edits and staff go one by one.
-            fresh = [message_from_row(r) for r in rows if r["question"] is None]
-            ahead = self.detect_ahead(fresh)
+            fresh = {r["key"]: message_from_row(r) for r in rows if r["question"] is None}
+            ahead = self.detect_ahead(list(fresh.values()))
             for row in rows:
-                detection = ahead.get(row["key"]) if row["question"] is None else None
-                if detection is None:
-                    self._process_row(row)
+                key = row["key"]
+                if key in ahead:
+                    work = functools.partial(self._process, fresh[key], ahead[key])
+                    self._guarded(key, work)
                 else:
-                    message = message_from_row(row)
-                    self._guarded(
-                        message.key, functools.partial(self._process, message, detection)
-                    )
+                    self._process_row(row)
             done += len(rows)
 
     def _process(self, message: Message, detection: Detection | None = None) -> IngestResult:
