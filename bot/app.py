@@ -7,6 +7,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
+from bot.business import BusinessLinks
 from bot.cards import Cards
 from bot.cardview import CardView, card_view
 from bot.cases import CaseBook
@@ -83,6 +84,7 @@ class Huitaine:
         self.review = Review(self.store, config, self.clock)
         self.scheduler = Scheduler(self.store, config)
         self.cards = Cards(self.store)
+        self.business = BusinessLinks(self.store)
         self.digests = Digests(self.store, config)
         self.unconfirmed = self.review.recover()
         recovered = self.ingestor.process_pending()

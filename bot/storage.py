@@ -105,6 +105,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX messages_author ON messages(platform, community, author_id, created_at);
     """,
+    # 6: accounts that lent the bot their chats (Telegram Business), and whether it may reply.
+    """
+    CREATE TABLE business_links (
+        platform TEXT NOT NULL, id TEXT NOT NULL,
+        owner_id TEXT NOT NULL, owner_name TEXT NOT NULL, owner_chat TEXT NOT NULL,
+        can_reply INTEGER NOT NULL, enabled INTEGER NOT NULL, updated_at TEXT NOT NULL,
+        PRIMARY KEY (platform, id)
+    );
+    """,
 )
 
 

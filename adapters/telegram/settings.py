@@ -29,6 +29,9 @@ KEYS = frozenset(
         "webhook_port",
         "webhook_secret_env",
         "base_url",
+        "business",
+        "business_staff_chat",
+        "business_staff_ids",
     }
 )
 
@@ -48,6 +51,10 @@ class TelegramSettings:
     webhook_port: int = 8443
     webhook_secret_env: str = ""
     base_url: str = DEFAULT_BASE_URL
+    # Telegram Business: customers' private chats with a business account connected to the bot.
+    business: bool = False
+    business_staff_chat: int | None = None  # None: each owner's private chat with the bot
+    business_staff_ids: frozenset[int] = frozenset()  # employees, besides each account's owner
 
 
 def _key(name: str) -> str:
@@ -99,8 +106,14 @@ def parse_settings(options: Mapping[str, Any]) -> TelegramSettings:
             "add the moderators' group id, e.g. moderators_chat = -1001234567890",
         )
     moderators = _chat_id(options["moderators_chat"], _key("moderators_chat"))
+    business = options.get("business", False)
+    if not isinstance(business, bool):
+        raise ConfigError(
+            _key("business"), f"expected true or false, got {business!r}", "write true"
+        )
     raw_chats = options.get("community_chats", [])
-    if not isinstance(raw_chats, list) or not raw_chats:
+    # A small business may listen to its customers' private chats alone, without any group.
+    if not isinstance(raw_chats, list) or not (raw_chats or business):
         raise ConfigError(
             _key("community_chats"),
             f"expected a non-empty list of chat ids, got {raw_chats!r}",
@@ -114,6 +127,20 @@ def parse_settings(options: Mapping[str, Any]) -> TelegramSettings:
             "use a separate group for the moderators: members must not see the cards",
         )
     staff = _user_ids(options.get("staff_user_ids", []), _key("staff_user_ids"))
+    business_chat = (
+        _chat_id(options["business_staff_chat"], _key("business_staff_chat"))
+        if "business_staff_chat" in options
+        else None
+    )
+    if business_chat is not None and business_chat in chats:
+        raise ConfigError(
+            _key("business_staff_chat"),
+            "the business staff chat is also a community chat",
+            "use a group of your own staff: customers must not see the cards",
+        )
+    business_staff = _user_ids(options.get("business_staff_ids", []), _key("business_staff_ids"))
+    if not business and (business_chat is not None or business_staff):
+        _LOGGER.warning("telegram.business_* options are ignored unless business = true")
     admin_cache = parse_duration(options.get("admin_cache", "10m"), _key("admin_cache"))
     if admin_cache > timedelta(days=1):
         raise ConfigError(
@@ -169,4 +196,7 @@ def parse_settings(options: Mapping[str, Any]) -> TelegramSettings:
         webhook_port=port,
         webhook_secret_env=secret_env,
         base_url=base_url,
+        business=business,
+        business_staff_chat=business_chat,
+        business_staff_ids=business_staff,
     )

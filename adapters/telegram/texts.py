@@ -108,6 +108,44 @@ _TEXTS: dict[str, dict[str, str]] = {
         "fr": "Écrivez /case et un numéro, par ex. /case 12.",
     },
     "case_unknown": {"en": "There is no case #{case}.", "fr": "Il n'y a pas de cas n°{case}."},
+    # Telegram Business: customers' private chats with a business account.
+    "business_place": {"en": "💼 {business}", "fr": "💼 {business}"},
+    "business_ended": {
+        "en": "🔌 {business} disconnected the bot: replies cannot be sent from here. Answer "
+        "from the Telegram app, or connect the bot again (Settings → Telegram Business → "
+        "Chatbots).",
+        "fr": "🔌 {business} a déconnecté le bot : aucune réponse ne peut partir d'ici. "
+        "Répondez depuis l'application Telegram, ou reconnectez le bot (Réglages → Telegram "
+        "Business → Chatbots).",
+    },
+    "business_no_reply": {
+        "en": "🔒 {business} took away the bot's right to reply: replies cannot be sent from "
+        "here. Answer from the Telegram app, or allow the bot to reply again (Settings → "
+        "Telegram Business → Chatbots).",
+        "fr": "🔒 {business} a retiré au bot le droit de répondre : aucune réponse ne peut "
+        "partir d'ici. Répondez depuis l'application Telegram, ou rendez-lui ce droit "
+        "(Réglages → Telegram Business → Chatbots).",
+    },
+    "business_unknown": {
+        "en": "🔌 The business account of this chat is not connected to the bot: replies "
+        "cannot be sent from here.",
+        "fr": "🔌 Le compte professionnel de cette discussion n'est pas connecté au bot : "
+        "aucune réponse ne peut partir d'ici.",
+    },
+    "business_connected": {
+        "en": "💼 {business} is connected: questions and complaints from your customers' "
+        "chats will appear here for your approval. Nothing is sent without you.",
+        "fr": "💼 {business} est connecté : les questions et réclamations de vos clients "
+        "apparaîtront ici pour validation. Rien ne part sans vous.",
+    },
+    "business_read_only": {
+        "en": "💼 {business} is connected without the right to reply: cards will appear "
+        "here, but replies must be sent from the Telegram app until you allow the bot to "
+        "reply (Settings → Telegram Business → Chatbots).",
+        "fr": "💼 {business} est connecté sans le droit de répondre : les fiches "
+        "apparaîtront ici, mais les réponses devront partir de l'application Telegram tant "
+        "que le bot n'a pas ce droit (Réglages → Telegram Business → Chatbots).",
+    },
 }
 
 # tr(key, language, **values): English stands in for a missing language.

@@ -26,6 +26,7 @@ from tests.adapters.telegram.world import (
     GROUP_ID,
     MOD,
     MOD_ID,
+    SHOP_STAFF,
     TOKEN_ENV,
 )
 
@@ -44,6 +45,11 @@ def telegram_config(fake: FakeBotApi, **options: Any) -> Config:
             },
         }
     )
+
+
+def business_config(fake: FakeBotApi, **options: Any) -> Config:
+    """The same community, with Telegram Business on (cards in each owner's chat by default)."""
+    return telegram_config(fake, business=True, **options)
 
 
 class FakeSleep:
@@ -137,8 +143,10 @@ class Harness:
         await self.handled()
         return message
 
-    async def press(self, user: dict[str, Any], message_id: int, data: str) -> str:
-        query = self.fake.press(user, MOD_ID, message_id, data)
+    async def press(
+        self, user: dict[str, Any], message_id: int, data: str, *, chat: int = MOD_ID
+    ) -> str:
+        query = self.fake.press(user, chat, message_id, data)
         await self.handled()
         return query
 
@@ -159,7 +167,7 @@ class Harness:
 def world_api(clock: ManualClock) -> FakeBotApi:
     """The fake Bot API with the test world's chats and admins (not started yet)."""
     api = FakeBotApi(now=lambda: clock.now().timestamp())
-    for chat in (GROUP, FORUM, MOD):
+    for chat in (GROUP, FORUM, MOD, SHOP_STAFF):
         api.add_chat(chat)
     # Dominique created the group; Camille is an admin; Alice and Bob are members.
     api.set_admins(GROUP_ID, DOMINIQUE, CAMILLE)

@@ -90,6 +90,10 @@ class FakeBotApi:
     pushed_at: dict[int, float] = field(default_factory=dict)
     delivered_at: dict[int, float] = field(default_factory=dict)
     port: int = 0
+    # Telegram Business: connections by id, as the Bot API describes them.
+    business: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Telegram tells a business bot of the messages it sent on the account's behalf too.
+    echo_business: bool = False
 
     def __post_init__(self) -> None:
         self._update_ids = itertools.count(850_000_001)
@@ -290,7 +294,7 @@ class FakeBotApi:
     def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
         update = copy.deepcopy(update)
         update["update_id"] = next(self._update_ids)
-        for key in ("message", "edited_message"):
+        for key in ("message", "edited_message", "business_message", "edited_business_message"):
             if key in update:
                 message = update[key]
                 self.messages[(message["chat"]["id"], message["message_id"])] = message
@@ -346,6 +350,119 @@ class FakeBotApi:
             }
         )
         return query_id
+
+    # -- Telegram Business -------------------------------------------------------------------
+
+    def connect_business(
+        self,
+        connection_id: str,
+        owner: dict[str, Any],
+        *,
+        can_reply: bool = True,
+        enabled: bool = True,
+        legacy: bool = False,
+    ) -> dict[str, Any]:
+        """The owner connects the bot (or changes its rights, or disconnects it).
+
+        `legacy` sends the shape of Bot API 7.2 to 8.x (a top-level `can_reply`); otherwise the
+        `rights` object of Bot API 9.0 and later.
+        """
+        connection: dict[str, Any] = {
+            "id": connection_id,
+            "user": owner,
+            "user_chat_id": owner["id"],
+            "date": int(self.now()),
+            "is_enabled": enabled,
+        }
+        if legacy:
+            connection["can_reply"] = can_reply
+        else:
+            connection["rights"] = {
+                "can_reply": can_reply,
+                "can_read_messages": True,
+                "can_delete_sent_messages": False,
+                "can_delete_all_messages": False,
+            }
+        self.business[connection_id] = connection
+        self.chats.setdefault(owner["id"], _private(owner))
+        return self.push_update({"business_connection": connection})["business_connection"]
+
+    def _business_message(
+        self, connection_id: str, chat_id: int, sender: dict[str, Any], text: str
+    ) -> dict[str, Any]:
+        return {
+            "message_id": self._next_message_id(chat_id),
+            "from": sender,
+            "chat": self._chat(chat_id),
+            "date": int(self.now()),
+            "business_connection_id": connection_id,
+            "text": text,
+        }
+
+    def business_say(
+        self,
+        connection_id: str,
+        customer: dict[str, Any],
+        text: str,
+        *,
+        sender: dict[str, Any] | None = None,
+        reply_to: int | None = None,
+    ) -> dict[str, Any]:
+        """A message in a customer's private chat with the business: from the customer, or
+        from the business account itself (`sender` = the owner, typing in the app)."""
+        chat_id = customer["id"]
+        self.chats.setdefault(chat_id, _private(customer))
+        message = self._business_message(connection_id, chat_id, sender or customer, text)
+        if reply_to is not None:
+            message["reply_to_message"] = _shallow(self.messages[(chat_id, reply_to)])
+        pushed: dict[str, Any] = self.push_update({"business_message": message})
+        return dict(pushed["business_message"])
+
+    def business_edit(self, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
+        message = copy.deepcopy(self.messages[(chat_id, message_id)])
+        message |= {"text": text, "edit_date": int(self.now())}
+        pushed = self.push_update({"edited_business_message": message})
+        return dict(pushed["edited_business_message"])
+
+    def business_delete(self, connection_id: str, chat_id: int, *message_ids: int) -> None:
+        for message_id in message_ids:
+            self.messages.pop((chat_id, message_id), None)
+        self.push_update(
+            {
+                "deleted_business_messages": {
+                    "business_connection_id": connection_id,
+                    "chat": self._chat(chat_id),
+                    "message_ids": list(message_ids),
+                }
+            }
+        )
+
+    def business_replies(self, chat_id: int) -> list[dict[str, Any]]:
+        """What the bot sent in a customer's chat, in the business's name."""
+        return [
+            m
+            for (chat, _), m in sorted(self.messages.items())
+            if chat == chat_id and m.get("sender_business_bot", {}).get("id") == BOT_USER["id"]
+        ]
+
+    async def _api_getBusinessConnection(self, params: dict[str, Any]) -> Any:
+        connection = self.business.get(str(params["business_connection_id"]))
+        if connection is None:
+            raise ApiError(400, "Bad Request: BUSINESS_CONNECTION_INVALID")
+        return connection
+
+    def _send_as_business(self, params: dict[str, Any], message: dict[str, Any]) -> None:
+        connection = self.business.get(str(params["business_connection_id"]))
+        if connection is None or not connection["is_enabled"]:
+            raise ApiError(400, "Bad Request: BUSINESS_CONNECTION_INVALID")
+        allowed = connection.get("rights", {}).get("can_reply", connection.get("can_reply"))
+        if not allowed:
+            raise ApiError(403, "Forbidden: bot can't reply on behalf of the business account")
+        message |= {
+            "from": connection["user"],
+            "sender_business_bot": BOT_USER,
+            "business_connection_id": connection["id"],
+        }
 
     # -- the Bot API methods ----------------------------------------------------------------
 
@@ -429,7 +546,14 @@ class FakeBotApi:
         markup = params.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             message["reply_markup"] = markup
+        if params.get("business_connection_id"):
+            self._send_as_business(params, message)
         self.messages[(chat_id, message["message_id"])] = message
+        if params.get("business_connection_id") and self.echo_business:
+            self.updates.append(
+                {"update_id": next(self._update_ids), "business_message": copy.deepcopy(message)}
+            )
+            self._arrived.set()
         return message
 
     def _stored(self, params: dict[str, Any], missing: str) -> dict[str, Any]:
@@ -486,6 +610,15 @@ def _params(content_type: str, body: bytes) -> dict[str, Any]:
         except ValueError:
             params[key] = value
     return params
+
+
+def _private(user: dict[str, Any]) -> dict[str, Any]:
+    chat = {"id": user["id"], "type": "private", "first_name": user.get("first_name", "?")}
+    if user.get("last_name"):
+        chat["last_name"] = user["last_name"]
+    if user.get("username"):
+        chat["username"] = user["username"]
+    return chat
 
 
 def _shallow(message: dict[str, Any]) -> dict[str, Any]:

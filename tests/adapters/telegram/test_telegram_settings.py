@@ -124,3 +124,37 @@ async def test_webhook_mode_without_its_extra_is_a_config_error(
         assert caught.value.key == "telegram.mode"
     finally:
         await runtime.close()
+
+
+def test_business_is_off_by_default_and_may_run_without_any_group() -> None:
+    assert parse_settings(MINIMAL).business is False
+    settings = parse_settings(
+        {
+            "moderators_chat": 555555555,  # the owner's own private chat with the bot
+            "business": True,
+            "business_staff_chat": -1004445556667,
+            "business_staff_ids": [777777777],
+        }
+    )
+    assert settings.business is True
+    assert settings.community_chats == ()
+    assert settings.business_staff_chat == -1004445556667
+    assert settings.business_staff_ids == frozenset({777777777})
+
+
+@pytest.mark.parametrize(
+    ("options", "key"),
+    [
+        ({"moderators_chat": MOD_ID}, "telegram.community_chats"),
+        ({**MINIMAL, "business": "yes"}, "telegram.business"),
+        (
+            {**MINIMAL, "business": True, "business_staff_chat": GROUP_ID},
+            "telegram.business_staff_chat",
+        ),
+        ({**MINIMAL, "business": True, "business_staff_ids": [-5]}, "telegram.business_staff_ids"),
+    ],
+)
+def test_business_mistakes_name_their_key(options: dict[str, Any], key: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_settings(options)
+    assert error.value.key == key

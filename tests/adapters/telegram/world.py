@@ -51,3 +51,27 @@ def payload(name: str) -> dict[str, Any]:
     """A recorded update, as the Bot API sends it."""
     data: dict[str, Any] = json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
     return data
+
+
+# Telegram Business: Margaux runs a small shop and connected the bot to her business account;
+# Léa is a customer writing to the shop in private; Hugo works at the shop; the shop's staff
+# group is where cards go when the owner configures one.
+BUSINESS_ID = "BAAd1Zr9Qfj0EAAAsUxWJXLv2aQ"
+OWNER: dict[str, Any] = {
+    "id": 555555555,
+    "is_bot": False,
+    "first_name": "Margaux",
+    "last_name": "Petit",
+    "username": "boutique_margaux",
+    "language_code": "fr",
+}
+CUSTOMER: dict[str, Any] = {
+    "id": 666666666,
+    "is_bot": False,
+    "first_name": "Léa",
+    "last_name": "Roux",
+    "language_code": "fr",
+}
+EMPLOYEE: dict[str, Any] = {"id": 777777777, "is_bot": False, "first_name": "Hugo"}
+SHOP_STAFF_ID = -1004445556667
+SHOP_STAFF: dict[str, Any] = {"id": SHOP_STAFF_ID, "title": "Boutique — équipe", "type": "group"}
