@@ -133,7 +133,7 @@ class Actions:
         except BadCallback as exc:
             await self._refuse(answer, user, data, str(exc))
             return
-        if not isinstance(message, TgMessage) or message.chat.id != self.settings.moderators_chat:
+        if not isinstance(message, TgMessage) or not self._review_chat(message.chat.id):
             await self._refuse(answer, user, data, "not pressed in the moderators' chat")
             return
         anchor = message
@@ -159,7 +159,27 @@ class Actions:
         press = _Press(callback, case, actor, user, message, answer)
         await self._actions[callback.action](self, press)
 
+    def _review_chat(self, chat_id: int) -> bool:
+        business = self.people.business
+        if business is not None and business.is_place(chat_id):
+            return True
+        return chat_id == self.settings.moderators_chat
+
+    async def _cannot_send(self, press: _Press) -> bool:
+        """True (and the presser told why) when no reply can go to the case's chat now."""
+        business = self.people.business
+        why = business.refusal(press.case.community) if business is not None else None
+        if why is None:
+            return False
+        await self._require_moderator(press.actor, press.case.id)  # others learn nothing
+        _LOGGER.warning("case %d: send refused: %s", press.case.id, why)
+        await press.answer(why, alert=True)
+        await self.runtime.refresh(press.case.id)
+        return True
+
     async def _act_send(self, press: _Press) -> None:
+        if await self._cannot_send(press):
+            return
         # Approve first (the core checks the actor), answer at once, then send: a send that
         # waits out flood control must not leave the button spinning.
         item = await self.runtime.call(self.core.review.approve, press.actor, press.case.id)
@@ -167,6 +187,8 @@ class Actions:
         await self.runtime.send(item)
 
     async def _act_final(self, press: _Press) -> None:
+        if await self._cannot_send(press):
+            return
         item = await self.runtime.call(
             self.core.review.approve, press.actor, press.case.id, text=press.message.text or ""
         )
@@ -183,7 +205,7 @@ class Actions:
         await call_once(
             functools.partial(
                 self._bot.send_message,
-                self.settings.moderators_chat,
+                press.message.chat.id,
                 prompt.text,
                 entities=[mention],
                 reply_parameters=ReplyParameters(
@@ -250,7 +272,7 @@ class Actions:
 
     async def _act_resend(self, press: _Press) -> None:
         item = await self._unconfirmed(press)
-        if item is None:
+        if item is None or await self._cannot_send(press):
             return
         again = await self.runtime.call(self.core.review.retry_send, press.actor, item.id)
         await press.answer(tr("sending", self.language))
@@ -296,14 +318,18 @@ class Actions:
             await self.runtime.call(self.core.review.case_for, actor, case_id)
         except ReviewError:
             _LOGGER.warning("draft for case %d from non-moderator %s ignored", case_id, actor.id)
-            await self.cards.say(tr("not_allowed", self.language), reply_to=message.message_id)
+            await self.cards.say(
+                tr("not_allowed", self.language),
+                reply_to=message.message_id,
+                chat=message.chat.id,
+            )
             return
         # The draft is posted as the bot's reply to the card: its Send button is then tied to
         # that card by Telegram itself, and its text is exactly what will be sent.
         await call_once(
             functools.partial(
                 self._bot.send_message,
-                self.settings.moderators_chat,
+                message.chat.id,
                 message.text,
                 reply_parameters=ReplyParameters(int(card.message_id)),
                 reply_markup=draft_keyboard(case_id, self.language),

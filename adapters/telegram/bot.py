@@ -32,6 +32,7 @@ from telegram.ext import (
 )
 
 from adapters.telegram.actions import Actions
+from adapters.telegram.business import BUSINESS_UPDATES, BusinessDesk
 from adapters.telegram.cards import Cards
 from adapters.telegram.commands import Commands
 from adapters.telegram.convert import PLATFORM
@@ -85,6 +86,14 @@ class TelegramAdapter:
         self.application = self._build_application(token)
         bot = self.application.bot
         self.people = Directory(bot, settings, self.core.clock.now)
+        self.business = BusinessDesk(
+            runtime,
+            settings,
+            bot_id=lambda: self.bot_id,
+            post=lambda chat, text: self.cards.say(text, chat=chat),
+            get_connection=bot.get_business_connection,
+        )
+        self.people.business = self.business
         self.inbound = Inbound(runtime, self.people, lambda: self.bot_id)
         self.cards = Cards(
             runtime, settings, self.people, bot, language=self.language, tz=self.tz, sleep=sleep
@@ -120,14 +129,17 @@ class TelegramAdapter:
         )
 
     def _add_handlers(self, app: AnyApplication) -> None:
-        moderators = filters.Chat(chat_id=self.settings.moderators_chat)
+        commands = filters.Chat(chat_id=self.settings.moderators_chat)
+        # Business cards live in owners' chats with the bot (or a staff group): drafts are
+        # written there too, and nothing said there is a member's message.
+        moderators = commands | self.business.places
         community: filters.BaseFilter = filters.Chat(chat_id=list(self.settings.community_chats))
         if self.settings.private_messages:
             community = community | filters.ChatType.PRIVATE
         app.add_handler(CallbackQueryHandler(self.actions.on_callback))
-        app.add_handler(CommandHandler("cases", self.commands.on_cases, filters=moderators))
-        app.add_handler(CommandHandler("case", self.commands.on_case, filters=moderators))
-        app.add_handler(CommandHandler("report", self.commands.on_report, filters=moderators))
+        app.add_handler(CommandHandler("cases", self.commands.on_cases, filters=commands))
+        app.add_handler(CommandHandler("case", self.commands.on_case, filters=commands))
+        app.add_handler(CommandHandler("report", self.commands.on_report, filters=commands))
         app.add_handler(
             MessageHandler(
                 moderators
@@ -149,6 +161,9 @@ class TelegramAdapter:
             )
         )
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.inbound.on_migrate))
+        if self.settings.business:
+            for handler in self.business.handlers():
+                app.add_handler(handler)
         app.add_handler(TypeHandler(Update, self._count), group=1)
         app.add_error_handler(self._on_error)
 
@@ -168,6 +183,7 @@ class TelegramAdapter:
             raise PlatformSetupError(self._connect_problem(exc)) from None
         self._connected = True
         self._bot_id = self.application.bot.id
+        await self.business.load()
         _LOGGER.info("connected to Telegram as @%s", self.application.bot.username)
 
     def _connect_problem(self, exc: TelegramError) -> str:
@@ -199,17 +215,23 @@ class TelegramAdapter:
                 port=self.settings.webhook_port,
                 url_path=urlparse(self.settings.webhook_url).path.lstrip("/"),
                 webhook_url=self.settings.webhook_url,
-                allowed_updates=list(ALLOWED_UPDATES),
+                allowed_updates=self.allowed_updates,
                 secret_token=secret,
             )
         else:
             await updater.start_polling(
                 timeout=POLL_TIMEOUT,
-                allowed_updates=list(ALLOWED_UPDATES),
+                allowed_updates=self.allowed_updates,
                 error_callback=self._polling_error,
             )
         await self.application.start()
         await self.runtime.show_replies_in_doubt(PLATFORM)
+
+    @property
+    def allowed_updates(self) -> list[str]:
+        """The update types asked of Telegram: business ones only when business is on."""
+        extra = BUSINESS_UPDATES if self.settings.business else ()
+        return [*ALLOWED_UPDATES, *extra]
 
     async def listen(self) -> None:
         """Receive updates until `disconnect` is called."""
@@ -265,7 +287,12 @@ class TelegramAdapter:
 
     async def send_reply(self, item: Outgoing) -> str:
         """Post an approved reply as a reply to the member's message, in plain text, once."""
-        return await send_reply(self.application.bot, item, sleep=self._sleep)
+        return await send_reply(
+            self.application.bot,
+            item,
+            sleep=self._sleep,
+            business_connection_id=self.business.connection_for(item),
+        )
 
     async def post_notice(self, notice: Notice, case: Case) -> None:
         """Post a reminder or an escalation in the moderators' chat, under the case's card."""

@@ -170,6 +170,10 @@ class BusinessDesk:
         link_id = link_of(community)
         return self._links.get(link_id) if link_id is not None else None
 
+    def is_place(self, chat_id: int) -> bool:
+        """True for a chat where business cards are shown (an owner's chat, the staff group)."""
+        return chat_id in self.places.chat_ids
+
     def is_business(self, community: str | None) -> bool:
         """True for a community made of one business account's customer chats."""
         return community is not None and link_of(community) is not None

@@ -67,7 +67,17 @@ class Cards:
         self._card_pending: set[int] = set()
         self.tasks: set[asyncio.Task[Any]] = set()
 
+    def review_chat(self, case: Case) -> int:
+        """Where the case's card and notices go: a business's own place, or the moderators'."""
+        business = self.people.business
+        chat = business.review_chat(case.community) if business is not None else None
+        return chat if chat is not None else self.settings.moderators_chat
+
     def _place(self, case: Case) -> Place:
+        business = self.people.business
+        name = business.place_name(case.community) if business is not None else None
+        if name is not None:
+            return Place(name)  # a customer's private chat: no link to it
         try:
             chat_id = int(case.channel)
         except ValueError:
@@ -97,6 +107,11 @@ class Cards:
             unconfirmed=view.in_doubt,
             failed=view.failed,
         )
+        business = self.people.business
+        why = business.refusal(view.case.community) if business is not None else None
+        if why is not None and view.case.state.waiting:
+            # The business took the bot's right to reply away: the card says so before a press.
+            text = f"{text}\n\n{why}"
         return text, case_keyboard(view.case.id, self.language, view.actions)
 
     async def show_case(self, case: Case) -> None:
@@ -169,7 +184,7 @@ class Cards:
         sent = await call_once(
             functools.partial(
                 bot.send_message,
-                self.settings.moderators_chat,
+                self.review_chat(case),
                 text,
                 reply_markup=markup,
                 link_preview_options=NO_PREVIEW,
@@ -193,14 +208,21 @@ class Cards:
         """Post a reminder or an escalation in the moderators' chat, under the case's card."""
         ref = await self.runtime.call(self.core.cards.for_case, case.id, PLATFORM)
         anchor = int(ref.message_id) if ref is not None else None
-        await self.say(notice.text, reply_to=anchor)
+        chat = int(ref.chat) if ref is not None else self.review_chat(case)
+        await self.say(notice.text, reply_to=anchor, chat=chat)
 
     async def post_digest(self, text: str) -> None:
-        """Post the core's weekly digest in the moderators' chat."""
+        """Post the core's weekly digest in the moderators' chat, and each business's own."""
         await self.say(text)
+        business = self.people.business
+        if business is not None:
+            for chat, digest in await self.runtime.call(business.digests):
+                await self.say(digest, chat=chat)
 
-    async def say(self, text: str, *, reply_to: int | None = None) -> None:
-        """Post a text (split if long) in the moderators' chat."""
+    async def say(
+        self, text: str, *, reply_to: int | None = None, chat: int | None = None
+    ) -> None:
+        """Post a text (split if long) in the moderators' chat, or in `chat`."""
         for part in split_text(text):
             reply = (
                 ReplyParameters(reply_to, allow_sending_without_reply=True)
@@ -210,7 +232,7 @@ class Cards:
             await call_once(
                 functools.partial(
                     self._bot.send_message,
-                    self.settings.moderators_chat,
+                    self.settings.moderators_chat if chat is None else chat,
                     part,
                     reply_parameters=reply,
                     link_preview_options=NO_PREVIEW,

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from telegram import Bot, Chat, User
 from telegram import Message as TgMessage
@@ -20,6 +21,9 @@ from adapters.telegram.admins import AdminCache
 from adapters.telegram.convert import PLATFORM, PRIVATE_COMMUNITY, chat_name
 from adapters.telegram.settings import TelegramSettings
 from bot.models import Actor, Standing
+
+if TYPE_CHECKING:
+    from adapters.telegram.business import BusinessDesk
 
 _LOGGER = logging.getLogger(__name__)
 _KNOWN_USERNAMES = 10_000
@@ -43,6 +47,8 @@ class Directory:
         self.admins = AdminCache(self._fetch_admins, settings.admin_cache, now)
         self.usernames: OrderedDict[str, int] = OrderedDict()
         self.chats: dict[int, ChatInfo] = {}
+        # Telegram Business connections, set by the adapter: who speaks for which business.
+        self.business: BusinessDesk | None = None
 
     async def _fetch_admins(self, chat_id: int) -> Mapping[int, str]:
         members = await self._bot.get_chat_administrators(chat_id)
@@ -102,6 +108,11 @@ class Directory:
         Private messages to the bot have no admins of their own; they are the bot's inbox, so
         the facts reported for them are whether the user administers any community chat.
         """
+        business = self.business
+        if business is not None and business.is_business(community):
+            # A business's customer chats: its owner and named employees, nobody else.
+            facts = business.standings(user.id, community)
+            return Actor(PLATFORM, str(user.id), user.full_name, tuple(facts))
         configured = user.id in self.settings.staff_user_ids
         standing: list[Standing] = []
         for chat_id in self._chats_for(community):
@@ -110,4 +121,6 @@ class Directory:
         if community is None or community == PRIVATE_COMMUNITY:
             inbox_admin = any(s.admin for s in standing)
             standing.append(Standing(PRIVATE_COMMUNITY, admin=inbox_admin))
+        if community is None and business is not None:
+            standing.extend(business.standings(user.id, None))
         return Actor(PLATFORM, str(user.id), user.full_name, tuple(standing))

@@ -132,10 +132,12 @@ async def send_reply(
     item: Outgoing,
     *,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    business_connection_id: str | None = None,
 ) -> str:
     """Post an approved reply as a reply to the member's message, in plain text, once.
 
-    Raises SendFailed when nothing was posted; any other error leaves the reply in doubt.
+    In a customer's chat with a business, `business_connection_id` sends it in the business's
+    name. Raises SendFailed when nothing was posted; any other error leaves the reply in doubt.
     """
     try:
         chat_id = int(item.channel)
@@ -161,6 +163,7 @@ async def send_reply(
                     part,
                     message_thread_id=thread,
                     reply_parameters=reply,
+                    business_connection_id=business_connection_id,
                 ),
                 what=f"reply #{item.id} ({index}/{len(parts)})",
                 sleep=sleep,

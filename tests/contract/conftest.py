@@ -1,4 +1,5 @@
-"""The `platform` fixture: one driver per adapter (console, Telegram, Discord), same methods.
+"""The `platform` fixture: one driver per adapter (console, Telegram, Telegram Business,
+Discord), same methods.
 
 Each driver runs the real adapter against the fakes of its own tests (tests/adapters/...), on a
 real SQLite file, with the manual clock; no test waits for real time to pass. Every platform
@@ -19,17 +20,20 @@ from bot.config import Config
 from tests.adapters.discord import dpy_seams
 from tests.adapters.discord.conftest import discord_config
 from tests.adapters.discord.fake_discord import TOKEN, FakeDiscord
-from tests.adapters.telegram.conftest import Harness, telegram_config, world_api
+from tests.adapters.telegram.conftest import Harness, business_config, telegram_config, world_api
 from tests.adapters.telegram.world import (
+    EMPLOYEE,
+    SHOP_STAFF_ID,
     TOKEN_ENV,
 )
+from tests.contract.business_driver import BusinessDriver
 from tests.contract.console_driver import ConsoleDriver, console_config
 from tests.contract.discord_driver import DiscordDriver
 from tests.contract.driver import PlatformDriver
 from tests.contract.telegram_driver import TelegramDriver
 
 SNOOZE = timedelta(days=2)
-PLATFORMS = ["console", "telegram", "discord"]
+PLATFORMS = ["console", "telegram", "telegram-business", "discord"]
 
 
 def with_snooze(config: Config) -> Config:
@@ -47,6 +51,26 @@ async def _telegram(
     try:
         await harness.start()
         yield TelegramDriver(harness)
+    finally:
+        await harness.stop()
+        await fake.stop()
+
+
+async def _business(
+    clock: ManualClock, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncGenerator[PlatformDriver, None]:
+    fake = world_api(clock)
+    await fake.start()
+    monkeypatch.setenv(TOKEN_ENV, fake.token)
+    config = business_config(
+        fake, business_staff_chat=SHOP_STAFF_ID, business_staff_ids=[EMPLOYEE["id"]]
+    )
+    harness = Harness(fake, with_snooze(config), clock, db_path)
+    try:
+        await harness.start()
+        driver = BusinessDriver(harness)
+        await driver.connect()
+        yield driver
     finally:
         await harness.stop()
         await fake.stop()
@@ -88,6 +112,8 @@ async def platform(
     """A running bot on one platform, driven through the contract's `PlatformDriver`."""
     if request.param == "telegram":
         drivers = _telegram(clock, db_path, monkeypatch)
+    elif request.param == "telegram-business":
+        drivers = _business(clock, db_path, monkeypatch)
     elif request.param == "discord":
         drivers = _discord(clock, db_path, monkeypatch)
     else:

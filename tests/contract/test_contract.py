@@ -1,4 +1,4 @@
-"""The contract every adapter keeps, run over the console, Telegram and Discord.
+"""The contract every adapter keeps, run over the console, Telegram, Telegram Business, Discord.
 
 Each test tells one thing a member or a moderator does and checks what they see on the
 platform: the card in the moderators' place and what it offers, the replies in the community
