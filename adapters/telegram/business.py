@@ -98,8 +98,19 @@ def business_message(
 
     A private chat's id is the customer's user id, so any message from someone else in it was
     sent from the business account (the owner, in the app): it answers the customer, as a staff
-    reply does in a group. The bot's own replies (sent through the connection) are skipped.
+    reply does in a group. The bot's own replies (sent through the connection) are skipped. An
+    update of a shape the Bot API does not send gives None with a log line.
     """
+    try:
+        return _business_message(message, bot_id, owner_id, edited)
+    except (TypeError, ValueError, AttributeError) as exc:
+        _LOGGER.warning("business update skipped (message %.40r): %s", message.message_id, exc)
+        return None
+
+
+def _business_message(
+    message: TgMessage, bot_id: int, owner_id: int | None, edited: bool
+) -> Message | None:
     sender_bot = message.sender_business_bot
     if isinstance(sender_bot, User) and sender_bot.id == bot_id:
         return None
@@ -118,6 +129,11 @@ def business_message(
     converted = to_message(message, bot_id=bot_id, staff_ids=staff, edited=edited)
     if converted is None:
         return None
+    if business_side and message.is_from_offline:
+        # A greeting or away message Telegram sent on its own: not a human answer, and the
+        # customer is still waiting. Kept, as another bot's message is, and never an answer.
+        automatic = dataclasses.replace(converted.author, is_staff=False, is_bot=True)
+        return dataclasses.replace(converted, community=community_of(link_id), author=automatic)
     mentions = converted.mentions
     if business_side:
         # In a one-to-one chat every word of the business is addressed to the customer.

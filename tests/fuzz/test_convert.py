@@ -10,6 +10,7 @@ import pytest
 from telegram import Update
 
 from adapters.discord.convert import GuildFacts, convert_payload, modal_values
+from adapters.telegram.business import business_message
 from adapters.telegram.convert import to_message
 from tests.adapters.discord.test_discord_convert import BOT_ID, GUILD_FACTS, settings
 from tests.adapters.discord.test_discord_convert import payload as discord_payload
@@ -105,3 +106,28 @@ def test_odd_telegram_updates_are_skipped_not_raised(path: tuple[str, ...], valu
         assert isinstance(message.text, str)
         message.author.name.encode("utf-8")  # storable
         assert all(m.isdecimal() for m in message.mentions)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("business_connection_id",), None),
+        (("business_connection_id",), 42),
+        (("business_connection_id",), ["x"]),
+        (("from", "id"), [1]),
+        (("from", "id"), {"a": 1}),
+        (("chat", "id"), "not an id"),
+        (("chat", "id"), [666666666]),
+        (("is_from_offline",), "yes"),
+        (("sender_business_bot",), {"id": [7000000001], "is_bot": True, "first_name": "x"}),
+        (("text",), {"text": "hi"}),
+    ],
+)
+def test_odd_business_messages_are_skipped_not_raised(path: tuple[str, ...], value: Any) -> None:
+    data = changed(telegram_payload("business_owner_reply_fr"), ("business_message", *path), value)
+    update = Update.de_json(data, None)
+    assert update.business_message is not None
+    message = business_message(update.business_message, bot_id=7000000001, owner_id=555555555)
+    if message is not None:  # an odd field that is simply left out
+        assert isinstance(message.text, str)
+        assert message.community.startswith("business:")

@@ -407,6 +407,7 @@ class FakeBotApi:
         *,
         sender: dict[str, Any] | None = None,
         reply_to: int | None = None,
+        **extra: Any,
     ) -> dict[str, Any]:
         """A message in a customer's private chat with the business: from the customer, or
         from the business account itself (`sender` = the owner, typing in the app)."""
@@ -415,6 +416,7 @@ class FakeBotApi:
         message = self._business_message(connection_id, chat_id, sender or customer, text)
         if reply_to is not None:
             message["reply_to_message"] = _shallow(self.messages[(chat_id, reply_to)])
+        message |= extra
         pushed: dict[str, Any] = self.push_update({"business_message": message})
         return dict(pushed["business_message"])
 

@@ -169,6 +169,23 @@ async def test_the_owners_reply_from_the_app_answers_the_case(
     assert business_sends(shop.fake) == []
 
 
+async def test_an_away_message_sent_by_telegram_does_not_answer_the_case(
+    shop: Harness,
+) -> None:
+    await complain(shop)
+    shop.fake.business_say(
+        BUSINESS_ID,
+        CUSTOMER,
+        "Bonjour ! La boutique est fermée jusqu'à lundi.",
+        sender=OWNER,
+        is_from_offline=True,
+    )
+    await shop.handled()
+    (case,) = shop.core.cases.list()
+    assert case.state.waiting
+    assert case.first_response_at is None
+
+
 @pytest.mark.parametrize(
     ("change", "says"),
     [

@@ -107,3 +107,11 @@ def test_group_communities_are_not_business_links() -> None:
     assert link_of("-1001234567890") is None
     assert link_of("private") is None
     assert link_of("business:") is None
+
+
+def test_an_away_message_sent_by_telegram_is_no_answer() -> None:
+    away = business_message(message("business_away_message_fr"), bot_id=BOT_ID, owner_id=None)
+    assert away is not None
+    assert away.community == COMMUNITY
+    assert away.author.is_bot
+    assert not away.author.is_staff
