@@ -105,6 +105,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX messages_author ON messages(platform, community, author_id, created_at);
     """,
+    # 6: a thread's first message (bot.conversation), without a scan of every message: the
+    # scan made each message in a thread slower as the database grew (p95 50 → 149 ms / 3 min).
+    """
+    CREATE INDEX messages_thread ON messages(platform, community, thread, created_at, key)
+    WHERE thread IS NOT NULL;
+    """,
 )
 
 
