@@ -105,7 +105,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX messages_author ON messages(platform, community, author_id, created_at);
     """,
-    # 6: accounts that lent the bot their chats (Telegram Business), and whether it may reply.
+    # 6: a thread's first message (bot.conversation), without a scan of every message: the
+    # scan made each message in a thread slower as the database grew (p95 50 → 149 ms / 3 min).
+    """
+    CREATE INDEX messages_thread ON messages(platform, community, thread, created_at, key)
+    WHERE thread IS NOT NULL;
+    """,
+    # 7: accounts that lent the bot their chats (Telegram Business), and whether it may reply.
     """
     CREATE TABLE business_links (
         platform TEXT NOT NULL, id TEXT NOT NULL,
