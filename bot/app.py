@@ -79,7 +79,7 @@ class Huitaine:
             fallback_language=config.community.language,
         )
         self.ingestor = Ingestor(self.store, config, self.detector, self.suggester)
-        self.cases = CaseBook(self.store, config.deadlines)
+        self.cases = CaseBook(self.store, config)
         self.review = Review(self.store, config, self.clock)
         self.scheduler = Scheduler(self.store, config)
         self.cards = Cards(self.store)
@@ -131,6 +131,10 @@ class Huitaine:
         """
         report = build_report(self.cases.list(scope=scope), now or self.clock.now())
         community = self.config.community
+        if scope is not None and scope.communities is not None and len(scope.communities) == 1:
+            # One community's report speaks that community's language and time.
+            (only,) = scope.communities
+            community = self.config.for_community(scope.platform, only).community
         return render_text(report, language=community.language, tz=community.tz)
 
     def close(self) -> None:
