@@ -6,7 +6,7 @@ import logging
 from collections.abc import Container, Mapping
 from datetime import UTC, datetime
 
-from telegram import Chat, MessageEntity, User
+from telegram import Chat, ChatFullInfo, MessageEntity, User
 from telegram import Message as TgMessage
 
 from bot.clock import in_range
@@ -72,7 +72,7 @@ def message_link(
     return f"https://t.me/c/{text[4:]}/{topic}{message_id}"
 
 
-def chat_name(chat: Chat) -> str:
+def chat_name(chat: Chat | ChatFullInfo) -> str:
     """How moderators recognise a chat: its title, or the person's name in a private chat."""
     if chat.type == Chat.PRIVATE:
         return chat.full_name or str(chat.id)

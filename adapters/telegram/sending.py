@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import logging
 import os
 import warnings
@@ -19,6 +20,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 import httpx
+from telegram import Bot, ReplyParameters
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -30,6 +32,10 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.warnings import PTBDeprecationWarning
+
+from adapters.telegram.convert import split_text
+from bot.adapter import SendFailed
+from bot.models import Outgoing
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -115,3 +121,61 @@ async def call_once(
             )
             await sleep(delay)
     raise AssertionError("unreachable")
+
+
+class PartlySent(Exception):
+    """A long reply was cut in parts and only some were posted: a moderator must look."""
+
+
+async def send_reply(
+    bot: Bot,
+    item: Outgoing,
+    *,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> str:
+    """Post an approved reply as a reply to the member's message, in plain text, once.
+
+    Raises SendFailed when nothing was posted; any other error leaves the reply in doubt.
+    """
+    try:
+        chat_id = int(item.channel)
+    except ValueError:
+        raise SendFailed(f"{item.channel!r} is not a Telegram chat") from None
+    previous = int(item.reply_to) if item.reply_to.isdigit() else None
+    thread = int(item.thread) if item.thread and item.thread.isdigit() else None
+    parts = split_text(item.text)
+    if not parts:
+        raise SendFailed("the reply is empty")
+    first: int | None = None
+    for index, part in enumerate(parts, start=1):
+        reply = (
+            ReplyParameters(previous, allow_sending_without_reply=True)
+            if previous is not None
+            else None
+        )
+        try:
+            sent = await call_once(
+                functools.partial(
+                    bot.send_message,
+                    chat_id,
+                    part,
+                    message_thread_id=thread,
+                    reply_parameters=reply,
+                ),
+                what=f"reply #{item.id} ({index}/{len(parts)})",
+                sleep=sleep,
+            )
+        except Refused as exc:
+            if first is None:
+                raise SendFailed(str(exc)) from exc
+            raise PartlySent(f"{index - 1} of {len(parts)} parts posted; then {exc}") from exc
+        except Exception as exc:
+            if first is None:
+                raise
+            raise PartlySent(f"{index - 1} of {len(parts)} parts posted; then {exc}") from exc
+        first = first if first is not None else sent.message_id
+        # Later parts answer the part before them, so the reply reads as one block.
+        previous = sent.message_id
+    assert first is not None
+    _LOGGER.info("reply #%d posted in chat %s as message %d", item.id, chat_id, first)
+    return str(first)
