@@ -96,6 +96,7 @@ class Cards:
             place=self._place(view.case),
             unconfirmed=view.in_doubt,
             failed=view.failed,
+            target_label=view.target_label if view.business_hours else "",
         )
         return text, case_keyboard(view.case.id, self.language, view.actions)
 

@@ -7,7 +7,7 @@ gets the same [review] snooze of two days, so that a snooze outlasts the first r
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -37,13 +37,26 @@ def with_snooze(config: Config) -> Config:
     return replace(config, review=replace(config.review, snooze=SNOOZE))
 
 
+# Who helps in the contract's community, per platform (as `[staff] helper_ids` writes it).
+HELPERS = frozenset({"console:hana"})
+
+
+@pytest.fixture
+def contract_config() -> Callable[[Config], Config]:
+    """A change every platform's configuration gets; a test module overrides it (hours...)."""
+    return lambda config: config
+
+
 async def _telegram(
-    clock: ManualClock, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    clock: ManualClock,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tweak: Callable[[Config], Config],
 ) -> AsyncGenerator[PlatformDriver, None]:
     fake = world_api(clock)
     await fake.start()
     monkeypatch.setenv(TOKEN_ENV, fake.token)
-    harness = Harness(fake, with_snooze(telegram_config(fake)), clock, db_path)
+    harness = Harness(fake, with_snooze(tweak(telegram_config(fake))), clock, db_path)
     try:
         await harness.start()
         yield TelegramDriver(harness)
@@ -53,14 +66,17 @@ async def _telegram(
 
 
 async def _discord(
-    clock: ManualClock, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    clock: ManualClock,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tweak: Callable[[Config], Config],
 ) -> AsyncGenerator[PlatformDriver, None]:
     fake = FakeDiscord(clock.now)
     base = await fake.start()
     monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
     try:
         with dpy_seams.pointed_at(base):
-            driver = DiscordDriver(fake, with_snooze(discord_config()), clock, db_path)
+            driver = DiscordDriver(fake, with_snooze(tweak(discord_config())), clock, db_path)
             try:
                 await driver.start()
                 yield driver
@@ -70,8 +86,14 @@ async def _discord(
         await fake.stop()
 
 
-async def _console(clock: ManualClock, db_path: Path) -> AsyncGenerator[PlatformDriver, None]:
-    driver = ConsoleDriver(console_config(snooze="2d"), clock, db_path)
+async def _console(
+    clock: ManualClock, db_path: Path, tweak: Callable[[Config], Config]
+) -> AsyncGenerator[PlatformDriver, None]:
+    config = tweak(console_config(snooze="2d"))
+    helpers = config.staff.helper_ids | HELPERS
+    driver = ConsoleDriver(
+        replace(config, staff=replace(config.staff, helper_ids=helpers)), clock, db_path
+    )
     try:
         yield driver
     finally:
@@ -84,14 +106,15 @@ async def platform(
     clock: ManualClock,
     db_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    contract_config: Callable[[Config], Config],
 ) -> AsyncIterator[PlatformDriver]:
     """A running bot on one platform, driven through the contract's `PlatformDriver`."""
     if request.param == "telegram":
-        drivers = _telegram(clock, db_path, monkeypatch)
+        drivers = _telegram(clock, db_path, monkeypatch, contract_config)
     elif request.param == "discord":
-        drivers = _discord(clock, db_path, monkeypatch)
+        drivers = _discord(clock, db_path, monkeypatch, contract_config)
     else:
-        drivers = _console(clock, db_path)
+        drivers = _console(clock, db_path, contract_config)
     driver = await anext(drivers)
     try:
         yield driver

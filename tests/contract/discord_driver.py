@@ -19,7 +19,7 @@ from bot.app import Huitaine
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.ingest import IngestResult
-from bot.models import Actor, Case, DismissReason, Outgoing, Standing
+from bot.models import Actor, Case, DismissReason, Feedback, Outgoing, Standing
 from bot.runtime import Runtime
 from tests.adapters.discord.conftest import WAIT, Running
 from tests.adapters.discord.fake_discord import (
@@ -178,6 +178,12 @@ class DiscordDriver:
                 pressed = await self.fake.press(_PEOPLE[who], asked[-1]["id"], wanted)
                 told = await self.fake.answer_text(pressed)
         return told
+
+    async def member_presses(self, feedback: Feedback, case_id: int, *, asker: bool) -> str:
+        raise NotImplementedError("the reply carries no member buttons on this adapter yet")
+
+    async def helper_answers(self, ref: MsgRef, text: str) -> None:
+        raise NotImplementedError("the driver has no helper identity on this adapter yet")
 
     async def edit_and_send(self, case_id: int, text: str) -> None:
         card = await self._card_message(case_id)

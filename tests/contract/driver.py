@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from bot.models import Case, DismissReason, Outgoing
+from bot.models import Case, DismissReason, Feedback, Outgoing
 
 
 class CardAction(enum.StrEnum):
@@ -104,6 +104,15 @@ class PlatformDriver(Protocol):
         The action must be one the card offers (a driver fails the test otherwise). DISMISS
         goes through the reason the platform asks for (`reason`, "not a request" by default).
         """
+        ...
+
+    async def member_presses(self, feedback: Feedback, case_id: int, *, asker: bool) -> str:
+        """A member presses "solved" / "still need help" under the case's approved reply:
+        the member who asked (`asker`), or another member; return what they were told."""
+        ...
+
+    async def helper_answers(self, ref: MsgRef, text: str) -> None:
+        """A configured helper (a volunteer, not staff) replies to the member's message."""
         ...
 
     async def edit_and_send(self, case_id: int, text: str) -> None:

@@ -14,7 +14,7 @@ from telegram import User
 
 from adapters.telegram import keyboard
 from adapters.telegram.keyboard import Act
-from bot.models import Case, DismissReason, Outgoing
+from bot.models import Case, DismissReason, Feedback, Outgoing
 from tests.adapters.telegram.conftest import Harness
 from tests.adapters.telegram.world import ALICE, BOB, CAMILLE, GROUP_ID, MOD_ID
 from tests.contract.driver import CardAction, CardShown, MsgRef, Reply, Who
@@ -86,6 +86,12 @@ class TelegramDriver:
             data = _data(card, Act.REASON, case_id, code)
             told = self._told(await self.tg.press(_PEOPLE[who], card["message_id"], data))
         return told
+
+    async def member_presses(self, feedback: Feedback, case_id: int, *, asker: bool) -> str:
+        raise NotImplementedError("the reply carries no member buttons on this adapter yet")
+
+    async def helper_answers(self, ref: MsgRef, text: str) -> None:
+        raise NotImplementedError("the driver has no helper identity on this adapter yet")
 
     async def edit_and_send(self, case_id: int, text: str) -> None:
         card = self.tg.card_of(case_id)
