@@ -50,6 +50,19 @@ MEMBER_LABELS = {
         "fr": "🙋 J'ai encore besoin d'aide",
     },
 }
+# What the member is told after pressing, in the reply's language.
+MEMBER_THANKS = {
+    MemberAction.SOLVED: {"en": "Thanks! Glad it helped.", "fr": "Merci ! Ravis d'avoir aidé."},
+    MemberAction.STILL_NEED_HELP: {
+        "en": "Thanks, the team will look at it again.",
+        "fr": "Merci, l'équipe va s'en occuper à nouveau.",
+    },
+}
+
+
+def member_text(table: dict[MemberAction, dict[str, str]], action: MemberAction, lang: str) -> str:
+    """A member-facing text in `lang` (English when Huitaine does not speak it)."""
+    return table[action].get(lang, table[action]["en"])
 
 
 @dataclass(frozen=True, slots=True)

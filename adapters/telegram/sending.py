@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 import httpx
-from telegram import Bot, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -132,8 +132,11 @@ async def send_reply(
     item: Outgoing,
     *,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    markup: InlineKeyboardMarkup | None = None,
 ) -> str:
     """Post an approved reply as a reply to the member's message, in plain text, once.
+
+    `markup` (the member's "solved / still need help") goes under the reply's last part.
 
     Raises SendFailed when nothing was posted; any other error leaves the reply in doubt.
     """
@@ -161,6 +164,7 @@ async def send_reply(
                     part,
                     message_thread_id=thread,
                     reply_parameters=reply,
+                    reply_markup=markup if index == len(parts) else None,
                 ),
                 what=f"reply #{item.id} ({index}/{len(parts)})",
                 sleep=sleep,

@@ -88,7 +88,13 @@ class TelegramDriver:
         return told
 
     async def member_presses(self, feedback: Feedback, case_id: int, *, asker: bool) -> str:
-        raise NotImplementedError("the reply carries no member buttons on this adapter yet")
+        # The last reply the bot posted in the group carries the member's buttons.
+        reply = self.tg.fake.bot_messages(GROUP_ID)[-1]
+        act = Act.SOLVED if feedback is Feedback.SOLVED else Act.HELP
+        data = _data(reply, act, case_id)
+        query = self.tg.fake.press(ALICE if asker else BOB, GROUP_ID, reply["message_id"], data)
+        await self.tg.handled()
+        return self._told(query)
 
     async def helper_answers(self, ref: MsgRef, text: str) -> None:
         raise NotImplementedError("the driver has no helper identity on this adapter yet")
