@@ -180,7 +180,13 @@ class DiscordDriver:
         return told
 
     async def member_presses(self, feedback: Feedback, case_id: int, *, asker: bool) -> str:
-        raise NotImplementedError("the reply carries no member buttons on this adapter yet")
+        # The last reply the bot posted in the help channel carries the member's buttons.
+        reply = self.fake.channel_posts(HELP)[-1]
+        action = ids.Action.SOLVED if feedback is Feedback.SOLVED else ids.Action.HELP
+        pressed = await self.fake.press(
+            ALICE if asker else BOB, reply.id, self._button(reply.body, action, case_id)
+        )
+        return await self.fake.answer_text(pressed)
 
     async def helper_answers(self, ref: MsgRef, text: str) -> None:
         raise NotImplementedError("the driver has no helper identity on this adapter yet")

@@ -24,8 +24,6 @@ GAPS: dict[tuple[str, str], tuple[str, type[BaseException]]] = {
     for platform, test, why in (
         ("telegram", "test_a_helpers_reply_marks_the_case_answered_by_the_community", _HELPER),
         ("discord", "test_a_helpers_reply_marks_the_case_answered_by_the_community", _HELPER),
-        ("discord", "test_only_the_asking_members_solved_counts", _BUTTONS),
-        ("discord", "test_still_need_help_reopens_with_a_new_target", _BUTTONS),
     )
 }
 
