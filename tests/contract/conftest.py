@@ -26,7 +26,7 @@ from tests.adapters.telegram.world import (
 from tests.contract.console_driver import ConsoleDriver, console_config
 from tests.contract.discord_driver import DiscordDriver
 from tests.contract.driver import PlatformDriver
-from tests.contract.telegram_driver import TelegramDriver
+from tests.contract.telegram_driver import TELEGRAM_HELPER, TelegramDriver
 
 SNOOZE = timedelta(days=2)
 PLATFORMS = ["console", "telegram", "discord"]
@@ -37,8 +37,22 @@ def with_snooze(config: Config) -> Config:
     return replace(config, review=replace(config.review, snooze=SNOOZE))
 
 
-# Who helps in the contract's community, per platform (as `[staff] helper_ids` writes it).
-HELPERS = frozenset({"console:hana"})
+# Who helps in the contract's community: by id (console, Telegram), by role (Discord).
+HELPERS = frozenset({"console:hana", f"telegram:{TELEGRAM_HELPER['id']}"})
+HELPER_ROLES = frozenset({"helper"})
+
+
+def with_helpers(config: Config) -> Config:
+    """`config` with the contract's helpers added to [staff]."""
+    staff = config.staff
+    return replace(
+        config,
+        staff=replace(
+            staff,
+            helper_ids=staff.helper_ids | HELPERS,
+            helper_roles=staff.helper_roles | HELPER_ROLES,
+        ),
+    )
 
 
 @pytest.fixture
@@ -56,7 +70,8 @@ async def _telegram(
     fake = world_api(clock)
     await fake.start()
     monkeypatch.setenv(TOKEN_ENV, fake.token)
-    harness = Harness(fake, with_snooze(tweak(telegram_config(fake))), clock, db_path)
+    config = with_helpers(with_snooze(tweak(telegram_config(fake))))
+    harness = Harness(fake, config, clock, db_path)
     try:
         await harness.start()
         yield TelegramDriver(harness)
@@ -76,7 +91,8 @@ async def _discord(
     monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
     try:
         with dpy_seams.pointed_at(base):
-            driver = DiscordDriver(fake, with_snooze(tweak(discord_config())), clock, db_path)
+            config = with_helpers(with_snooze(tweak(discord_config())))
+            driver = DiscordDriver(fake, config, clock, db_path)
             try:
                 await driver.start()
                 yield driver
@@ -89,11 +105,7 @@ async def _discord(
 async def _console(
     clock: ManualClock, db_path: Path, tweak: Callable[[Config], Config]
 ) -> AsyncGenerator[PlatformDriver, None]:
-    config = tweak(console_config(snooze="2d"))
-    helpers = config.staff.helper_ids | HELPERS
-    driver = ConsoleDriver(
-        replace(config, staff=replace(config.staff, helper_ids=helpers)), clock, db_path
-    )
+    driver = ConsoleDriver(with_helpers(tweak(console_config(snooze="2d"))), clock, db_path)
     try:
         yield driver
     finally:

@@ -31,6 +31,7 @@ from tests.adapters.discord.fake_discord import (
     REVIEW,
     FakeDiscord,
 )
+from tests.adapters.discord.fake_discord import HELPER as HELPER_USER
 from tests.contract.driver import CardAction, CardShown, MsgRef, Reply, Who
 
 _ACTIONS = {
@@ -189,7 +190,9 @@ class DiscordDriver:
         return await self.fake.answer_text(pressed)
 
     async def helper_answers(self, ref: MsgRef, text: str) -> None:
-        raise NotImplementedError("the driver has no helper identity on this adapter yet")
+        # Hugo holds the server's "Helper" role ([staff] helper_roles): a helper, not staff.
+        await self.fake.say(HELPER_USER, HELP, text, reply_to=ref.id)
+        await self._handled_one()
 
     async def edit_and_send(self, case_id: int, text: str) -> None:
         card = await self._card_message(case_id)

@@ -29,6 +29,8 @@ _ACTIONS = {
     Act.RESEND: CardAction.SEND_AGAIN,
 }
 _PEOPLE = {Who.MODERATOR: CAMILLE, Who.MEMBER: BOB}
+# The contract's helper: a member who administers nothing (the world's admins are staff).
+TELEGRAM_HELPER: dict[str, Any] = {"id": 555555555, "is_bot": False, "first_name": "Hana"}
 
 
 def _buttons(message: dict[str, Any]) -> list[keyboard.Callback]:
@@ -97,7 +99,8 @@ class TelegramDriver:
         return self._told(query)
 
     async def helper_answers(self, ref: MsgRef, text: str) -> None:
-        raise NotImplementedError("the driver has no helper identity on this adapter yet")
+        # Hana is the contract's helper ([staff] helper_ids), a member, not an admin.
+        await self.tg.say(GROUP_ID, TELEGRAM_HELPER, text, reply_to=int(ref.id))
 
     async def edit_and_send(self, case_id: int, text: str) -> None:
         card = self.tg.card_of(case_id)

@@ -20,11 +20,7 @@ CANNOT = NotImplementedError
 _BUTTONS = "the approved reply carries no member buttons on this adapter yet"
 _HELPER = "the driver has no helper identity on this adapter yet"
 GAPS: dict[tuple[str, str], tuple[str, type[BaseException]]] = {
-    (test, platform): (why, CANNOT)
-    for platform, test, why in (
-        ("telegram", "test_a_helpers_reply_marks_the_case_answered_by_the_community", _HELPER),
-        ("discord", "test_a_helpers_reply_marks_the_case_answered_by_the_community", _HELPER),
-    )
+    (test, platform): (why, CANNOT) for platform, test, why in ()
 }
 
 
