@@ -89,16 +89,18 @@ class Cards:
         return Place(name, link)
 
     def _card(self, view: CardView) -> tuple[str, InlineKeyboardMarkup | None]:
+        # Each community's cards speak its own moderators' language ([communities."…"]).
+        language = self.core.config.for_community(PLATFORM, view.case.community).community.language
         text = render_card(
             view.case,
-            language=self.language,
+            language=language,
             tz=self.tz,
             place=self._place(view.case),
             unconfirmed=view.in_doubt,
             failed=view.failed,
             target_label=view.target_label if view.business_hours else "",
         )
-        return text, case_keyboard(view.case.id, self.language, view.actions)
+        return text, case_keyboard(view.case.id, language, view.actions)
 
     async def show_case(self, case: Case) -> None:
         """Queue the card's update and return: cards never hold up the inbound updates.

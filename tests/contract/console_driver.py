@@ -75,6 +75,9 @@ class ConsoleDriver:
         assert found is not None, printed
         return MsgRef(found[1])
 
+    async def member_says_elsewhere(self, text: str) -> MsgRef:
+        raise NotImplementedError("the console is one community")
+
     async def member_edits(self, ref: MsgRef, text: str) -> None:
         printed = self._type(f"/edited {ref.id} {text}")
         assert "✗" not in printed, printed

@@ -139,6 +139,9 @@ class DiscordDriver:
         await self._handled_one()
         return MsgRef(str(message["id"]))
 
+    async def member_says_elsewhere(self, text: str) -> MsgRef:
+        raise NotImplementedError("the fake Discord holds one server")
+
     async def member_edits(self, ref: MsgRef, text: str) -> None:
         await self.fake.edit(ref.id, text)
         await self._handled_one()

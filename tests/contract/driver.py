@@ -83,6 +83,10 @@ class PlatformDriver(Protocol):
         """A member posts `text` where the bot listens; return the message."""
         ...
 
+    async def member_says_elsewhere(self, text: str) -> MsgRef:
+        """A member posts `text` in the bot's second community (its world's other group)."""
+        ...
+
     async def member_edits(self, ref: MsgRef, text: str) -> None:
         """The member edits their message to `text`."""
         ...

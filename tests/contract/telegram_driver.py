@@ -16,7 +16,7 @@ from adapters.telegram import keyboard
 from adapters.telegram.keyboard import Act
 from bot.models import Case, DismissReason, Feedback, Outgoing
 from tests.adapters.telegram.conftest import Harness
-from tests.adapters.telegram.world import ALICE, BOB, CAMILLE, GROUP_ID, MOD_ID
+from tests.adapters.telegram.world import ALICE, BOB, CAMILLE, FORUM_ID, GROUP_ID, MOD_ID
 from tests.contract.driver import CardAction, CardShown, MsgRef, Reply, Who
 
 _ACTIONS = {
@@ -59,6 +59,10 @@ class TelegramDriver:
 
     async def member_says(self, text: str) -> MsgRef:
         message = await self.tg.say(GROUP_ID, ALICE, text)
+        return MsgRef(str(message["message_id"]))
+
+    async def member_says_elsewhere(self, text: str) -> MsgRef:
+        message = await self.tg.say(FORUM_ID, ALICE, text)
         return MsgRef(str(message["message_id"]))
 
     async def member_edits(self, ref: MsgRef, text: str) -> None:
