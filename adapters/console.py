@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from bot.app import Huitaine
-from bot.cardview import CardAction
+from bot.cardview import CardAction, HelperAction
 from bot.clock import ManualClock
 from bot.config import Config, ConfigError, parse_duration
 from bot.i18n import Catalog, format_time, t
@@ -26,6 +26,7 @@ from bot.models import (
     Author,
     Case,
     DismissReason,
+    Feedback,
     Kind,
     Message,
     Outgoing,
@@ -101,6 +102,22 @@ _TEXTS = Catalog(
             "fr": "  cas n°{case} attribué à {who}",
         },
         "resolved": {"en": "  case #{case} resolved", "fr": "  cas n°{case} résolu"},
+        "by_community": {
+            "en": "  answered by the community ({who}): confirm, or take it over",
+            "fr": "  répondu par la communauté ({who}) : confirmez, ou reprenez-le",
+        },
+        "helper_confirmed": {
+            "en": "  case #{case}: the community's answer is confirmed",
+            "fr": "  cas n°{case} : la réponse de la communauté est confirmée",
+        },
+        "feedback": {
+            "en": "  case #{case} is {state} (target {target})",
+            "fr": "  le cas n°{case} est {state} (objectif {target})",
+        },
+        "reopened": {
+            "en": "  [{message}] → case #{case} reopened: new target {target}",
+            "fr": "  [{message}] → cas n°{case} rouvert : nouvel objectif {target}",
+        },
         "acting": {
             "en": "  acting as {name} ({roles})",
             "fr": "  vous agissez en tant que {name} ({roles})",
@@ -193,6 +210,8 @@ As the moderator:   /cases · /case N · /approve N [choice] · /edit N new text
                     /open c3 question|complaint  (a request the detector missed; ids as [c3])
                     /posted N · /again N  (a reply in doubt after a crash: it was posted / send)
 Members change:     /edited c3 new text · /deleted c3
+Member's say:       /solved N · /stillhelp N  (as the member who asked: /as alice first)
+Helpers' answers:   /confirm N · /takeover N  (a case a helper answered)
 Staff messages:     /staff sam: @alice it's on its way  (a staff reply answers a case)
                     /reply N sam: text   (staff replies to case N's message, by hand)
 Time:               /advance 2h | 1d | 3 weeks  (reminders and escalations fire)
@@ -206,6 +225,8 @@ Comme modérateur :  /cases · /case N · /approve N [choix] · /edit N nouveau 
                     /open c3 question|complaint  (une demande non détectée ; numéros [c3])
                     /posted N · /again N  (réponse incertaine après un arrêt : postée / envoyer)
 Un membre change :  /edited c3 nouveau texte · /deleted c3
+Avis du membre :    /solved N · /stillhelp N  (comme le membre qui a demandé : /as alice)
+Membres aidants :   /confirm N · /takeover N  (un cas auquel un membre aidant a répondu)
 Messages d'équipe : /staff sam: @alice c'est en route  (une réponse de l'équipe répond au cas)
                     /reply N sam: texte  (l'équipe répond au message du cas N, à la main)
 Temps :             /advance 2h | 1j | 3 semaines  (rappels et escalades se déclenchent)
@@ -224,6 +245,9 @@ _COMMANDS = {
     CardAction.CONFIRM: "posted",
     CardAction.RESEND: "again",
 }
+
+
+_HELPER_COMMANDS = {HelperAction.CONFIRM_HELPER: "confirm", HelperAction.TAKE_OVER: "takeover"}
 
 
 def console_actor(user_id: str, name: str, roles: frozenset[str]) -> Actor:
@@ -326,15 +350,21 @@ class ConsoleSession:
                     lang=case.language,
                     confidence=f"{case.confidence:.2f}",
                     reasons=", ".join(case.reasons[:3]),
-                    target=format_time(case.target_at, self.tz),
+                    target=self._target(case),
                     limit=format_time(case.due_at, self.tz),
                 )
             elif result.outcome.value == "answered":
                 self._say("answered", message=message.id, case=case.id, who=case.answered_by)
             elif result.outcome.value == "joined":
                 self._say("joined", message=message.id, case=case.id)
+            elif result.outcome is Outcome.REOPENED:
+                self._say("reopened", message=message.id, case=case.id, target=self._target(case))
             else:
                 self._say("stored", message=message.id)
+
+    def _target(self, case: Case) -> str:
+        # "Monday 10:00 (business hours)" where the community keeps hours; else the date.
+        return self.core.cases.policy_of(case).describe_target(case.target_at, self._ui())
 
     def _command(self, line: str) -> bool:
         name, _, rest = line[1:].partition(" ")
@@ -378,7 +408,7 @@ class ConsoleSession:
                 case=case.id,
                 kind=t(case.kind.value, ui),
                 name=case.author.name,
-                target=format_time(case.target_at, self.tz),
+                target=self._target(case),
                 flag=flag,
                 excerpt=case.excerpt[:60],
             )
@@ -406,6 +436,10 @@ class ConsoleSession:
             self.write(f"  [{rank}] ({suggestion.source})\n     {text}")
         if view.actions:  # the card's buttons, as commands: exactly what the core allows now
             self.write("  → " + " · ".join(f"/{_COMMANDS[a]} {case.id}" for a in view.actions))
+        if view.helper_actions:
+            self._say("by_community", case=case.id, who=case.answered_by)
+            commands = (f"/{_HELPER_COMMANDS[a]} {case.id}" for a in view.helper_actions)
+            self.write("  → " + " · ".join(commands))
 
     def _send(self, item: Outgoing) -> None:
         # The console "platform" is this terminal: posting is printing.
@@ -456,6 +490,31 @@ class ConsoleSession:
             self.actor, row["key"] if row else key, Kind(parts[1]), suggester=self.core.suggester
         )
         self._say("by_hand", case=case.id, kind=t(case.kind.value, self._ui()))
+
+    def _cmd_confirm(self, rest: str) -> None:
+        case = self.core.review.confirm_helper(self.actor, self._case_id(rest))
+        self._say("helper_confirmed", case=case.id)
+
+    def _cmd_takeover(self, rest: str) -> None:
+        case = self.core.review.take_over(self.actor, self._case_id(rest))
+        self._say("assigned", case=case.id, who=case.assignee)
+
+    def _cmd_solved(self, rest: str) -> None:
+        # The member's button under the reply, typed: whoever `/as` made the console counts.
+        self._feedback(rest, Feedback.SOLVED)
+
+    def _cmd_stillhelp(self, rest: str) -> None:
+        self._feedback(rest, Feedback.STILL_NEED_HELP)
+
+    def _feedback(self, rest: str, feedback: Feedback) -> None:
+        member = Actor(PLATFORM, self.actor.id, self.actor.name)
+        case = self.core.review.member_feedback(member, self._case_id(rest), feedback)
+        self._say(
+            "feedback",
+            case=case.id,
+            state=t(case.state.value, self._ui()),
+            target=self.core.cases.policy_of(case).describe_target(case.target_at, self._ui()),
+        )
 
     def _cmd_mine(self, rest: str) -> None:
         case = self.core.review.assign(self.actor, self._case_id(rest))

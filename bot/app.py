@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -80,7 +81,7 @@ class Huitaine:
             fallback_language=config.community.language,
         )
         self.ingestor = Ingestor(self.store, config, self.detector, self.suggester)
-        self.cases = CaseBook(self.store, config.deadlines)
+        self.cases = CaseBook(self.store, config)
         self.review = Review(self.store, config, self.clock)
         self.scheduler = Scheduler(self.store, config)
         self.cards = Cards(self.store)
@@ -118,7 +119,15 @@ class Huitaine:
 
     def card(self, case_id: int) -> CardView:
         """What the case's card shows and allows now (the same rule on every platform)."""
-        return card_view(self.cases.get(case_id), self.review.replies_of(case_id))
+        case = self.cases.get(case_id)
+        view = card_view(case, self.review.replies_of(case_id))
+        policy = self.cases.policy_of(case)
+        language = self.config.for_community(case.platform, case.community).community.language
+        return replace(
+            view,
+            target_label=policy.describe_target(case.target_at, language),
+            business_hours=policy.business is not None,
+        )
 
     def waiting(self, scope: Scope | None = None) -> list[Case]:
         """Cases whose member still waits, soonest target first (only `scope`'s, if given)."""
@@ -133,6 +142,10 @@ class Huitaine:
         """
         report = build_report(self.cases.list(scope=scope), now or self.clock.now())
         community = self.config.community
+        if scope is not None and scope.communities is not None and len(scope.communities) == 1:
+            # One community's report speaks that community's language and time.
+            (only,) = scope.communities
+            community = self.config.for_community(scope.platform, only).community
         return render_text(report, language=community.language, tz=community.tz)
 
     def close(self) -> None:

@@ -28,6 +28,43 @@ class CardAction(enum.StrEnum):
 _DECIDE = (CardAction.EDIT, CardAction.DISMISS, CardAction.SNOOZE, CardAction.MINE)
 
 
+class HelperAction(enum.StrEnum):
+    """What a card offers on a case a helper answered ("answered by the community")."""
+
+    CONFIRM_HELPER = "confirm_helper"  # the community's answer is good: answered for good
+    TAKE_OVER = "take_over"  # a moderator takes the case back: it waits again, theirs
+
+
+class MemberAction(enum.StrEnum):
+    """The buttons under an approved reply, for the member who asked, and only them."""
+
+    SOLVED = "solved"
+    STILL_NEED_HELP = "still_need_help"
+
+
+# What the member's buttons are labelled, in the reply's language.
+MEMBER_LABELS = {
+    MemberAction.SOLVED: {"en": "✅ Solved", "fr": "✅ Résolu"},
+    MemberAction.STILL_NEED_HELP: {
+        "en": "🙋 Still need help",
+        "fr": "🙋 J'ai encore besoin d'aide",
+    },
+}
+# What the member is told after pressing, in the reply's language.
+MEMBER_THANKS = {
+    MemberAction.SOLVED: {"en": "Thanks! Glad it helped.", "fr": "Merci ! Ravis d'avoir aidé."},
+    MemberAction.STILL_NEED_HELP: {
+        "en": "Thanks, the team will look at it again.",
+        "fr": "Merci, l'équipe va s'en occuper à nouveau.",
+    },
+}
+
+
+def member_text(table: dict[MemberAction, dict[str, str]], action: MemberAction, lang: str) -> str:
+    """A member-facing text in `lang` (English when Huitaine does not speak it)."""
+    return table[action].get(lang, table[action]["en"])
+
+
 @dataclass(frozen=True, slots=True)
 class CardView:
     """Everything a card needs, read in one go on the core's thread."""
@@ -36,6 +73,10 @@ class CardView:
     in_flight: Outgoing | None = None  # being sent right now
     in_doubt: Outgoing | None = None  # may or may not be posted: a moderator must look
     failed: Outgoing | None = None  # the platform refused it: nothing was posted
+    # The target as the community names it ("Monday 10:00 (business hours)"), and whether
+    # business hours apply; "" where the caller did not work it out.
+    target_label: str = ""
+    business_hours: bool = False
 
     @property
     def actions(self) -> tuple[CardAction, ...]:
@@ -48,6 +89,16 @@ class CardView:
             return ()  # nothing to press until the platform has answered
         send = (CardAction.SEND,) if self.case.suggestions else ()
         return send + _DECIDE
+
+    @property
+    def helper_actions(self) -> tuple[HelperAction, ...]:
+        """Confirm or take over, while a helper's answer awaits a moderator's word.
+
+        Apart from `actions` so that an adapter that does not draw them yet is not surprised.
+        """
+        if self.case.answered_by_community:
+            return (HelperAction.CONFIRM_HELPER, HelperAction.TAKE_OVER)
+        return ()
 
 
 def card_view(case: Case, replies: list[Outgoing]) -> CardView:

@@ -8,9 +8,19 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import from_db, to_db
-from bot.config import DeadlineConfig
-from bot.deadlines import WAITING_STATES, DeadlinePolicy
-from bot.models import Author, Case, CaseState, Detection, Kind, Message, Suggestion
+from bot.config import Config, DeadlineConfig
+from bot.deadlines import WAITING_STATES, DeadlinePolicy, Policies
+from bot.models import (
+    Answerer,
+    Author,
+    Case,
+    CaseState,
+    Detection,
+    Feedback,
+    Kind,
+    Message,
+    Suggestion,
+)
 from bot.staff import Scope
 from bot.storage import Store, dumps, loads
 
@@ -28,14 +38,24 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 class CaseBook:
     """Reads and writes cases; callers hold the transaction."""
 
-    def __init__(self, store: Store, deadlines: DeadlineConfig) -> None:
-        """Work on `store` with the deadline policy configured by `deadlines`."""
+    def __init__(self, store: Store, deadlines: DeadlineConfig | Config) -> None:
+        """Work on `store` with the configured deadline policy.
+
+        Given the whole `Config`, each community's own deadlines, hours and time zone apply.
+        """
         self.store = store
-        self.policy = DeadlinePolicy(deadlines)
+        config = deadlines if isinstance(deadlines, Config) else Config(deadlines=deadlines)
+        self.policies = Policies(config)
+        self.policy = DeadlinePolicy(config.deadlines, config.hours, config.community.tz)
+
+    def policy_of(self, case: Case | Message) -> DeadlinePolicy:
+        """The deadline policy of the community a case or a message belongs to."""
+        return self.policies(case.platform, case.community)
 
     def open(self, message: Message, detection: Detection, kind: Kind) -> int:
         """Open a case for `message` and return its id."""
         opened = message.created_at
+        target_at, due_at = self.policy_of(message).deadlines(kind, opened)
         case_id = self.store.insert(
             "cases",
             {
@@ -53,8 +73,8 @@ class CaseBook:
                 "excerpt": excerpt(message.text),
                 "opened_at": to_db(opened),
                 "last_message_at": to_db(opened),
-                "target_at": to_db(self.policy.deadlines(kind, opened)[0]),
-                "due_at": to_db(self.policy.deadlines(kind, opened)[1]),
+                "target_at": to_db(target_at),
+                "due_at": to_db(due_at),
                 # The scheduler works out the real next point on its next tick.
                 "next_notice_at": to_db(opened),
             },
@@ -90,7 +110,7 @@ class CaseBook:
             and detection.kind() is Kind.COMPLAINT
         ):
             # Complaint wins; the earlier of the two targets keeps the promise already made.
-            target = self.policy.target_as_complaint(case.opened_at, case.target_at)
+            target = self.policy_of(case).target_as_complaint(case.opened_at, case.target_at)
             changes |= {
                 "kind": Kind.COMPLAINT.value,
                 "target_at": to_db(target),
@@ -144,22 +164,118 @@ class CaseBook:
                     *place,
                     *WAITING_STATES,
                     to_db(message.created_at),
-                    to_db(message.created_at - self.policy.limit),
+                    to_db(message.created_at - self.policy_of(message).limit),
                 ),
             ):
                 if f"@{row['author_name'].casefold()}" in lowered:
                     found.add(int(row["id"]))
         return sorted(found)
 
-    def mark_answered(self, case_id: int, when: datetime, by: str) -> bool:
-        """Record the first human answer; False if the case was not waiting."""
+    def mark_answered(
+        self, case_id: int, when: datetime, by: str, *, answerer: Answerer = Answerer.STAFF
+    ) -> bool:
+        """Record a human answer (the first one's time stays); False if the case was not
+        waiting. A helper's answer is "answered by the community" until a moderator confirms
+        it or takes the case over."""
         cursor = self.store.execute(
             "UPDATE cases SET state = ?, first_response_at = COALESCE(first_response_at, ?),"
-            " answered_by = COALESCE(answered_by, ?), next_notice_at = NULL"
+            " answered_by = COALESCE(answered_by, ?), next_notice_at = NULL,"
+            " answered_as = ?, answered_at = ?, helper_confirmed = 0"
             " WHERE id = ? AND state IN (?, ?)",
-            (CaseState.ANSWERED.value, to_db(when), by, case_id, *WAITING_STATES),
+            (
+                CaseState.ANSWERED.value,
+                to_db(when),
+                by,
+                answerer.value,
+                to_db(when),
+                case_id,
+                *WAITING_STATES,
+            ),
         )
         return cursor.rowcount == 1
+
+    def answered_for(self, message: Message, since: datetime) -> int | None:
+        """The member's case in the same place answered since `since` (a follow-up to it)."""
+        row = self.store.row(
+            "SELECT id FROM cases WHERE platform = ? AND community = ? AND channel = ?"
+            " AND thread IS ? AND author_id = ? AND state = ? AND answered_at >= ?"
+            " AND answered_at <= ? ORDER BY id DESC LIMIT 1",
+            (
+                message.platform,
+                message.community,
+                message.channel,
+                message.thread,
+                message.author.id,
+                CaseState.ANSWERED.value,
+                to_db(since),
+                to_db(message.created_at),
+            ),
+        )
+        return int(row["id"]) if row else None
+
+    def reopen(self, case_id: int, when: datetime) -> bool:
+        """The member waits again from `when`: a new target and a new week (the next-response
+        clock); the first response's time stays for the reports. False if not reopenable."""
+        case = self.get(case_id)
+        if case.state not in (CaseState.ANSWERED, CaseState.RESOLVED):
+            return False
+        policy = self.policy_of(case)
+        target_at, due_at = policy.deadlines(case.kind, when)
+        state = CaseState.SUGGESTED if case.suggestions else CaseState.OPEN
+        self.store.update(
+            "cases",
+            "id",
+            case_id,
+            {
+                "state": state.value,
+                "target_at": to_db(target_at),
+                "due_at": to_db(due_at),
+                "last_message_at": to_db(when),
+                "reopened": case.reopened + 1,
+                "answered_as": None,
+                "answered_at": None,
+                "helper_confirmed": 0,
+                "snoozed_until": None,
+                "closed_at": None,
+                "next_notice_at": to_db(when),
+            },
+        )
+        return True
+
+    def confirm_helper(self, case_id: int) -> bool:
+        """A moderator agrees with the community's answer; False if there was none to confirm."""
+        cursor = self.store.execute(
+            "UPDATE cases SET helper_confirmed = 1 WHERE id = ? AND state = ? AND answered_as = ?",
+            (case_id, CaseState.ANSWERED.value, Answerer.HELPER.value),
+        )
+        return cursor.rowcount == 1
+
+    def take_over(self, case_id: int, when: datetime, assignee: str) -> bool:
+        """A moderator takes back a case a helper answered: it waits again, theirs, with its
+        target unchanged. False if no helper answered it."""
+        case = self.get(case_id)
+        if not case.answered_by_community:
+            return False
+        state = CaseState.SUGGESTED if case.suggestions else CaseState.OPEN
+        self.store.update(
+            "cases",
+            "id",
+            case_id,
+            {
+                "state": state.value,
+                "answered_as": None,
+                "answered_at": None,
+                "assignee": assignee,
+                "next_notice_at": to_db(when),
+            },
+        )
+        return True
+
+    def record_feedback(self, case_id: int, feedback: Feedback, when: datetime) -> None:
+        """What the member said of the answer, latest press wins."""
+        self.store.update(
+            "cases", "id", case_id, {"feedback": feedback.value, "feedback_at": to_db(when)}
+        )
 
     def set_state(self, case_id: int, state: CaseState, when: datetime) -> None:
         """Move a case to `state`; closing states record when."""
@@ -288,6 +404,10 @@ def _case(
         assignee=row["assignee"],
         snoozed_until=_maybe_time(row["snoozed_until"]),
         suggestions=suggestions,
+        answered_as=Answerer(row["answered_as"]) if row.get("answered_as") else None,
+        helper_confirmed=bool(row.get("helper_confirmed")),
+        reopened=int(row.get("reopened") or 0),
+        feedback=Feedback(row["feedback"]) if row.get("feedback") else None,
     )
 
 

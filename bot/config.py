@@ -7,8 +7,8 @@ import re
 import reprlib
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from datetime import timedelta
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -34,6 +34,8 @@ class ConfigError(UserError, ValueError):
         """Build the error for `key`."""
         super().__init__(f"config error at '{key}': {problem}. Fix: {fix}")
         self.key = key
+        self.problem = problem
+        self.fix = fix
 
 
 def parse_duration(
@@ -84,6 +86,10 @@ class CommunityConfig:
     language: str = "en"
     languages: tuple[str, ...] = ("fr", "en")
     timezone: str = "UTC"
+    # Where this community's cards, reminders and digests go: a channel or chat id of its own
+    # platform; "" = the platform's default place ([discord] review_channel, [telegram]
+    # moderators_chat). Set per community in [communities."platform:id".community].
+    review_place: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -126,6 +132,8 @@ class CasesConfig:
     """How messages group into cases."""
 
     join_window: timedelta = timedelta(hours=1)
+    # A member's question or complaint this soon after an answer reopens the answered case.
+    reopen_window: timedelta = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +147,10 @@ class StaffConfig:
 
     user_ids: frozenset[str] = frozenset()
     roles: frozenset[str] = frozenset({"moderator"})
+    # Helpers: members (volunteers) whose answers mark a case "answered by the community";
+    # they never moderate. Role names (any case), and ids written `platform:id`.
+    helper_roles: frozenset[str] = frozenset()
+    helper_ids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +161,21 @@ class ReviewConfig:
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True, slots=True)
+class HoursConfig:
+    """Business hours: when targets and their reminders run (the 7-day limit never pauses).
+
+    Off by default: targets then run on calendar time. Times are in the community's time zone;
+    `holidays` are whole local days off.
+    """
+
+    enabled: bool = False
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday is 0
+    open: time = time(9, 0)
+    close: time = time(18, 0)
+    holidays: frozenset[date] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +265,20 @@ class Config:
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     discord: PlatformConfig = field(default_factory=lambda: PlatformConfig("DISCORD_TOKEN"))
     telegram: PlatformConfig = field(default_factory=lambda: PlatformConfig("TELEGRAM_TOKEN"))
+    hours: HoursConfig = field(default_factory=HoursConfig)
+    # Per-community overrides, keyed `platform:id` (`discord:<guild>`, `telegram:<chat>`, or
+    # whatever id an adapter gives a community): each value is this whole configuration with
+    # that community's sections applied over the defaults. Use `for_community`.
+    communities: Mapping[str, Config] = field(default_factory=lambda: MappingProxyType({}))
+
+    def for_community(self, platform: str, community_id: str) -> Config:
+        """The configuration in force in one community: its overrides, else the defaults."""
+        return self.communities.get(community_key(platform, community_id), self)
+
+
+def community_key(platform: str, community_id: str) -> str:
+    """How `[communities."platform:id"]` names a community (ids are unique per platform)."""
+    return f"{platform}:{community_id}"
 
 
 _SHORT = reprlib.Repr()
@@ -259,25 +300,35 @@ STAFF_PLATFORMS = ("discord", "telegram", "console")
 
 def _staff(section: dict[str, Any]) -> StaffConfig:
     default = StaffConfig()
+    roles = section.get("roles", sorted(default.roles))
+    helper_roles = section.get("helper_roles", sorted(default.helper_roles))
+    return StaffConfig(
+        user_ids=_platform_ids(section.get("user_ids", []), "staff.user_ids"),
+        roles=frozenset(r.casefold() for r in _str_list(roles, "staff.roles")),
+        helper_roles=frozenset(
+            r.casefold() for r in _str_list(helper_roles, "staff.helper_roles")
+        ),
+        helper_ids=_platform_ids(section.get("helper_ids", []), "staff.helper_ids"),
+    )
+
+
+def _platform_ids(value: object, key: str) -> frozenset[str]:
+    """A list of `platform:id` people; a bare id is refused (ids are unique per platform)."""
     ids = []
-    for item in _expect(section.get("user_ids", []), list, "staff.user_ids", '["discord:1234"]'):
+    for item in _expect(value, list, key, '["discord:1234"]'):
         text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
-        _expect(text, str, "staff.user_ids", 'a list like ["discord:1234", "telegram:5678"]')
+        _expect(text, str, key, 'a list like ["discord:1234", "telegram:5678"]')
         platform, sep, user_id = text.partition(":")
         if not sep or platform not in STAFF_PLATFORMS or not user_id.strip():
             # A bare id would be ambiguous: Discord and Telegram ids come from different
             # namespaces, and an operator of one platform must never moderate the other.
             raise ConfigError(
-                "staff.user_ids",
+                key,
                 f"{item!r} does not say which platform the id belongs to",
                 f'write it as "discord:{user_id or platform}" or "telegram:{user_id or platform}"',
             )
         ids.append(f"{platform}:{user_id.strip()}")
-    roles = section.get("roles", sorted(default.roles))
-    return StaffConfig(
-        user_ids=frozenset(ids),
-        roles=frozenset(r.casefold() for r in _str_list(roles, "staff.roles")),
-    )
+    return frozenset(ids)
 
 
 def _str_list(value: object, key: str) -> tuple[str, ...]:
@@ -339,7 +390,17 @@ def _community(raw: dict[str, Any]) -> CommunityConfig:
             "community.timezone", f"unknown time zone {timezone[:60]!r}", 'use e.g. "Europe/Paris"'
         ) from exc
     name = _expect(s.get("name", default.name), str, "community.name", '"My community"')
-    return CommunityConfig(name=name, language=language, languages=languages, timezone=timezone)
+    place = s.get("review_place", default.review_place)
+    if isinstance(place, int) and not isinstance(place, bool):
+        place = str(place)  # a channel or chat id written as a number
+    place = _expect(place, str, "community.review_place", "a channel or chat id like 1234")
+    return CommunityConfig(
+        name=name,
+        language=language,
+        languages=languages,
+        timezone=timezone,
+        review_place=place.strip(),
+    )
 
 
 def _detection(raw: dict[str, Any]) -> DetectionConfig:
@@ -530,6 +591,87 @@ def _digest(raw: dict[str, Any]) -> DigestConfig:
     return DigestConfig(enabled=enabled, day=day, hour=hour)
 
 
+def _clock_time(value: object, key: str) -> time:
+    text = _expect(value, str, key, '"09:00"')
+    try:
+        return time.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ConfigError(key, f"cannot read time {_SHORT.repr(value)}", 'write "09:00"') from exc
+
+
+def _hours(raw: dict[str, Any]) -> HoursConfig:
+    s = _section(raw, "hours", HoursConfig)
+    d = HoursConfig()
+    enabled = _expect(s.get("enabled", d.enabled), bool, "hours.enabled", "true or false")
+    days = d.days
+    if "days" in s:
+        names = [n.casefold() for n in _str_list(s["days"], "hours.days")]
+        for name in names:
+            if name not in WEEKDAYS:
+                raise ConfigError(
+                    "hours.days", f"{name!r} is not a day", f"use some of {', '.join(WEEKDAYS)}"
+                )
+        days = tuple(sorted({WEEKDAYS.index(n) for n in names}))
+    opens = _clock_time(s["open"], "hours.open") if "open" in s else d.open
+    closes = _clock_time(s["close"], "hours.close") if "close" in s else d.close
+    if closes <= opens:
+        raise ConfigError(
+            "hours.close",
+            f"closing time {closes:%H:%M} is not after opening time {opens:%H:%M}",
+            "write a close later the same day than open",
+        )
+    if enabled and not days:
+        raise ConfigError(
+            "hours.days", "no working day: no target could ever be reached", 'list "monday" …'
+        )
+    holidays = set()
+    for item in _str_list(s.get("holidays", []), "hours.holidays"):
+        try:
+            holidays.add(date.fromisoformat(item.strip()))
+        except ValueError as exc:
+            raise ConfigError(
+                "hours.holidays", f"cannot read date {_SHORT.repr(item)}", 'write "2026-12-25"'
+            ) from exc
+    return HoursConfig(
+        enabled=enabled, days=days, open=opens, close=closes, holidays=frozenset(holidays)
+    )
+
+
+# What a community may set for itself; the rest (detection, storage, platforms) is the bot's.
+COMMUNITY_SECTIONS = ("community", "deadlines", "staff", "hours", "review", "responses", "digest")
+_COMMUNITY_KEY = re.compile(r"^[a-z][a-z0-9_-]*:\S+$")
+
+
+def _communities(raw: dict[str, Any], defaults: Config) -> Mapping[str, Config]:
+    """Each `[communities."platform:id"]`: its sections over the defaults, validated alike."""
+    table = _expect(raw.get("communities", {}), dict, "communities", '[communities."discord:1"]')
+    found: dict[str, Config] = {}
+    for key, override in table.items():
+        where = f'communities."{key}"'
+        if not _COMMUNITY_KEY.match(key):
+            raise ConfigError(
+                where,
+                "a community is named by its platform and id",
+                'write it as [communities."discord:1234"] or [communities."telegram:-100123"]',
+            )
+        _expect(override, dict, where, f"a [{where}] table")
+        _check_keys(override, set(COMMUNITY_SECTIONS), f"{where}.")
+        # Each section is the default file's section with this community's keys over it, read
+        # by the same parser: one set of defaults, one set of checks.
+        merged = dict(raw)
+        for name in COMMUNITY_SECTIONS:
+            if name in override:
+                base = raw.get(name, {})
+                _expect(override[name], dict, f"{where}.{name}", f"a [{where}.{name}] table")
+                merged[name] = {**(base if isinstance(base, dict) else {}), **override[name]}
+        try:
+            own = _sections(merged)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}.{exc.key}", exc.problem, exc.fix) from exc
+        found[key] = replace(defaults, **{name: getattr(own, name) for name in COMMUNITY_SECTIONS})
+    return MappingProxyType(found)
+
+
 def _retention(raw: dict[str, Any]) -> RetentionConfig:
     s = _section(raw, "retention", RetentionConfig)
     if "erase_after" not in s:
@@ -556,6 +698,12 @@ def parse_config(raw: dict[str, Any]) -> Config:
     """Validate a parsed TOML document and build the typed configuration."""
     allowed = {f.name for f in fields(Config)}
     _check_keys(raw, allowed, "")
+    defaults = _sections(raw)
+    return replace(defaults, communities=_communities(raw, defaults))
+
+
+def _sections(raw: dict[str, Any]) -> Config:
+    """Every section but `communities`, validated."""
     cases = _section(raw, "cases", CasesConfig)
     staff = _section(raw, "staff", StaffConfig)
     review = _section(raw, "review", ReviewConfig)
@@ -571,7 +719,13 @@ def parse_config(raw: dict[str, Any]) -> Config:
                 "cases.join_window",
                 CasesConfig().join_window,
                 "a follow-up that late is a new case",
-            )
+            ),
+            reopen_window=_within_a_week(
+                cases,
+                "cases.reopen_window",
+                CasesConfig().reopen_window,
+                "a follow-up that late is a new case",
+            ),
         ),
         staff=_staff(staff),
         review=ReviewConfig(
@@ -597,6 +751,7 @@ def parse_config(raw: dict[str, Any]) -> Config:
         retention=_retention(raw),
         discord=_platform(raw, "discord", "DISCORD_TOKEN"),
         telegram=_platform(raw, "telegram", "TELEGRAM_TOKEN"),
+        hours=_hours(raw),
     )
 
 

@@ -87,7 +87,7 @@ class Digests:
         """Work on `store` with the configured day and hour."""
         self.store = store
         self.config = config
-        self.cases = CaseBook(store, config.deadlines)
+        self.cases = CaseBook(store, config)
 
     def due(self, now: datetime) -> tuple[str, str] | None:
         """The (week, text) of a digest to post now, or None; recorded before it is returned."""

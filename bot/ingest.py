@@ -14,14 +14,14 @@ from typing import Any
 from bot.cases import CaseBook, excerpt
 from bot.clock import EARLIEST, LATEST, from_db, in_range, to_db
 from bot.config import Config
-from bot.conversation import is_helper_question
+from bot.conversation import MIN_ANSWERS, answers_given, is_helper_question
 from bot.detect.base import Detector
 from bot.memory import ReplyMemory
-from bot.models import Author, CaseState, Detection, Kind, Message
+from bot.models import Action, Answerer, Author, CaseState, Detection, Kind, Message
 from bot.privacy import erase_message, erasing
 from bot.staff import StaffPolicy
 from bot.storage import Store, dumps, loads
-from bot.suggest import MAX_SUGGESTIONS, Suggester
+from bot.suggest import MAX_SUGGESTIONS, Suggester, load_templates
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class Outcome(enum.StrEnum):
     UPDATED = "updated"
     WITHDRAWN = "withdrawn"
     UNKNOWN = "unknown"
+    REOPENED = "reopened"  # the member followed up on an answered case: waiting again
     HELD = "held"  # the database could not take it yet: held in memory and retried
 
 
@@ -74,16 +75,25 @@ class Ingestor:
         self.config = config
         self.detector = detector
         self.suggester = suggester
-        self.cases = CaseBook(store, config.deadlines)
+        self.cases = CaseBook(store, config)
         self.memory = ReplyMemory(store)
-        self.staff = StaffPolicy(config.staff)
+        self.staff = StaffPolicy(config)
+        self._suggesters: dict[tuple[str, str], Suggester] = {}
+        # Imports (`huitaine audit`) set this: frequent non-staff answerers count as helpers.
+        self.infer_helpers = False
         # Keys of messages whose processing raised in this run; start-up covers older runs.
         self._failed: set[str] = set()
 
     def is_staff(self, message: Message) -> bool:
         """Staff per the adapter or per the configured list of moderator ids."""
         return message.author.is_staff or self.staff.answers_as_staff(
-            message.platform, message.author.id
+            message.platform, message.author.id, message.community
+        )
+
+    def is_helper(self, message: Message) -> bool:
+        """A configured helper of the message's community (never staff: staff wins)."""
+        return not self.is_staff(message) and self.staff.answers_as_helper(
+            message.platform, message.community, message.author.id, message.author.roles
         )
 
     def ingest(self, message: Message, detection: Detection | None = None) -> IngestResult:
@@ -128,9 +138,14 @@ class Ingestor:
         still here and `process_pending` picks it up. One statement: its own transaction.
         """
         message = _cleaned(message)
-        if not self.store.insert_new("messages", _message_row(message, self.is_staff(message))):
+        if not self.store.insert_new("messages", self._row(message)):
             return None
         return message
+
+    def _row(self, message: Message) -> dict[str, object]:
+        row = _message_row(message, self.is_staff(message))
+        row["author_helper"] = int(self.is_helper(message))
+        return row
 
     def needs_detection(self, message: Message) -> bool:
         """Only members' messages are scored; staff and bots never open cases."""
@@ -173,7 +188,7 @@ class Ingestor:
         if row["question"] is not None:
             # Scored before, then edited: the edit's detection is what is missing.
             return self._redetect(message, row["case_id"])
-        return self._process(message)
+        return self._process(message, helper=bool(row.get("author_helper")))
 
     def store_many(self, messages: Iterable[Message], *, batch: int = 5000) -> int:
         """Store a history in bulk, unprocessed, skipping known messages; return how many new.
@@ -187,7 +202,7 @@ class Ingestor:
             if _out_of_range(message):
                 continue
             message = _cleaned(message)
-            rows.append(_message_row(message, self.is_staff(message)))
+            rows.append(self._row(message))
             if len(rows) >= batch:
                 added += self.store.insert_many_new("messages", rows)
                 rows = []
@@ -212,14 +227,21 @@ class Ingestor:
             for row in rows:
                 key = row["key"]
                 if key in ahead:
-                    work = functools.partial(self._process, fresh[key], ahead[key])
+                    helper = bool(row.get("author_helper"))
+                    work = functools.partial(self._process, fresh[key], ahead[key], helper=helper)
                     self._guarded(key, work)
                 else:
                     self._process_row(row)
             done += len(rows)
 
-    def _process(self, message: Message, detection: Detection | None = None) -> IngestResult:
+    def _process(
+        self, message: Message, detection: Detection | None = None, *, helper: bool | None = None
+    ) -> IngestResult:
+        """Act on one stored message; `helper` is the stored flag when rebuilt from its row
+        (the author's roles are not stored)."""
         staff = self.is_staff(message)
+        if helper is None:
+            helper = self.is_helper(message)
         # A row stored before dates were checked must not stop every later start-up.
         if message.author.is_bot or _out_of_range(message):
             self._mark_processed(message, None)
@@ -233,6 +255,29 @@ class Ingestor:
                 ]
                 self._mark_processed(message, None)
             return IngestResult(Outcome.ANSWERED if answered else Outcome.STORED, tuple(answered))
+        if helper or self.infer_helpers:
+            with self.store.transaction():
+                # A helper answering someone else's case answers "by the community"; their
+                # own questions are a member's like any other.
+                others = [
+                    case_id
+                    for case_id in self.cases.answered_by(message)
+                    if self.cases.get(case_id).author.id != message.author.id
+                ]
+                if others and not helper:
+                    # An import names no helpers: a member who often answers others is one.
+                    helper = answers_given(self.store, message) >= MIN_ANSWERS
+                answered = [
+                    case_id
+                    for case_id in (others if helper else [])
+                    if self.cases.mark_answered(
+                        case_id, message.created_at, message.author.name, answerer=Answerer.HELPER
+                    )
+                ]
+                if answered:
+                    self._mark_processed(message, None)
+            if answered:
+                return IngestResult(Outcome.ANSWERED, tuple(answered))
         if detection is None:
             detection = self._detect(message.text)
         with self.store.transaction():
@@ -243,6 +288,9 @@ class Ingestor:
                 self.cases.join(active, message, detection)
                 return IngestResult(Outcome.JOINED, (active,))
             kind = detection.kind(self.config.detection.threshold)
+            reopened = self._follow_up(message, detection, kind)
+            if reopened is not None:
+                return IngestResult(Outcome.REOPENED, (reopened,))
             if kind is Kind.OTHER or is_helper_question(
                 self.store, message, kind, self.config.detection.threshold
             ):
@@ -250,6 +298,39 @@ class Ingestor:
             case_id = self.cases.open(message, detection, kind)
             self._suggest(case_id, message, kind, detection.language)
         return IngestResult(Outcome.OPENED, (case_id,))
+
+    def _follow_up(self, message: Message, detection: Detection, kind: Kind) -> int | None:
+        """Reopen the member's recently answered case when they ask again (the next-response
+        clock): "answered" means the member is not left waiting, not "someone touched it".
+
+        Only a question or a complaint reopens: a "thanks!" after an answer is not waiting.
+        """
+        if kind is Kind.OTHER:
+            return None
+        since = message.created_at - self.config.cases.reopen_window
+        case_id = self.cases.answered_for(message, since)
+        if case_id is None:
+            return None
+        # Joined first, so that a question the member now complains about reopens as a
+        # complaint, its target counted from the follow-up.
+        self.cases.join(case_id, message, detection)
+        self.cases.reopen(case_id, message.created_at)
+        self.store.insert(
+            "decisions",
+            {
+                "case_id": case_id,
+                "action": Action.REOPEN.value,
+                "actor_platform": message.platform,
+                "actor_id": message.author.id,
+                "actor_name": message.author.name,
+                "at": to_db(message.created_at),
+                "text": None,
+                "reason": None,
+            },
+        )
+        case = self.cases.get(case_id)
+        self._suggest(case_id, message, case.kind, case.language)
+        return case_id
 
     def edit(self, message: Message, edited_at: datetime) -> IngestResult:
         """Apply an edit: update the text and detect again; an unknown message is ingested.
@@ -335,12 +416,13 @@ class Ingestor:
 
     def _suggest(self, case_id: int, message: Message, kind: Kind, language: str) -> None:
         member = message.author.name
-        drafted = self.suggester.suggest(
+        own = self.config.for_community(message.platform, message.community)
+        drafted = self._suggester_for(own).suggest(
             text=message.text,
             kind=kind,
             language=language,
             member=member,
-            community=self.config.community.name,
+            community=own.community.name,
         )
         remembered = self.memory.suggest(
             text=message.text, kind=kind, language=language, member=member
@@ -348,6 +430,19 @@ class Ingestor:
         # A reply a moderator wrote for the same request beats a generic template.
         ranked = sorted(remembered + drafted, key=lambda s: -s.score)[:MAX_SUGGESTIONS]
         self.cases.save_suggestions(case_id, ranked)
+
+    def _suggester_for(self, own: Config) -> Suggester:
+        """The community's own templates and fallback language, loaded once; the default
+        suggester where the community keeps the defaults."""
+        key = (own.responses.directory, own.community.language)
+        if key == (self.config.responses.directory, self.config.community.language):
+            return self.suggester
+        if key not in self._suggesters:
+            self._suggesters[key] = Suggester(
+                load_templates(own.responses.directory or None),
+                fallback_language=own.community.language,
+            )
+        return self._suggesters[key]
 
     def _mark_processed(self, message: Message, detection: Detection | None) -> None:
         changes: dict[str, object] = {"processed": 1}

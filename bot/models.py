@@ -43,6 +43,25 @@ class Action(enum.StrEnum):
     CONFIRM_SENT = "confirm_sent"
     RETRY_SEND = "retry_send"
     OPEN = "open"  # a moderator opened a case the detector missed
+    CONFIRM_HELPER = "confirm_helper"  # a moderator confirms the community's answer
+    TAKE_OVER = "take_over"  # a moderator takes back a case a helper answered
+    MEMBER_SOLVED = "member_solved"  # the member who asked says it is solved
+    MEMBER_NEEDS_HELP = "member_needs_help"  # the member who asked still needs help
+    REOPEN = "reopen"  # the member followed up after an answer: waiting again
+
+
+class Answerer(enum.StrEnum):
+    """Who answered a case: staff (or an approved reply), or a helper from the community."""
+
+    STAFF = "staff"
+    HELPER = "helper"  # "answered by the community": moderators may confirm or take over
+
+
+class Feedback(enum.StrEnum):
+    """What the member who asked said of the answer (their buttons under the reply)."""
+
+    SOLVED = "solved"
+    STILL_NEED_HELP = "still_need_help"
 
 
 class DismissReason(enum.StrEnum):
@@ -80,6 +99,9 @@ class Author:
     name: str
     is_staff: bool = False
     is_bot: bool = False
+    # Role names the platform reports for the author where they wrote (facts, not rights):
+    # the core decides from them who answers as a helper (bot.staff).
+    roles: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +185,19 @@ class Case:
     assignee: str | None = None
     snoozed_until: datetime | None = None
     suggestions: tuple[Suggestion, ...] = field(default=())
+    answered_as: Answerer | None = None  # who gave the latest answer
+    helper_confirmed: bool = False  # a moderator confirmed a helper's answer
+    reopened: int = 0  # times the member came back after an answer
+    feedback: Feedback | None = None  # the member's last press under the reply
+
+    @property
+    def answered_by_community(self) -> bool:
+        """Answered by a helper and not yet confirmed or taken over by a moderator."""
+        return (
+            self.state is CaseState.ANSWERED
+            and self.answered_as is Answerer.HELPER
+            and not self.helper_confirmed
+        )
 
     def overdue(self, now: datetime) -> bool:
         """Not answered and past the hard seven-day limit."""

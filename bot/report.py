@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.config import ONE_WEEK
 from bot.i18n import Catalog, format_time, human_duration, t
-from bot.models import Case, CaseState
+from bot.models import Answerer, Case, CaseState, Feedback
 
 _CLOSED_UNANSWERED = (CaseState.DISMISSED, CaseState.WITHDRAWN)
 
@@ -29,6 +29,12 @@ class Report:
     judged_week: int
     within_week: int
     oldest_waiting: tuple[Case, ...]
+    # Who answers: requests (not dismissed or withdrawn) by their latest answer.
+    by_staff: int = 0
+    by_helpers: int = 0
+    by_nobody: int = 0
+    # Per week the cases opened (Monday's date): (week, answered, solved, still need help).
+    weeks: tuple[tuple[str, int, int, int], ...] = ()
 
     @property
     def share_within_target(self) -> float | None:
@@ -59,6 +65,22 @@ class Report:
             "judged_week": self.judged_week,
             "share_within_week": self.share_within_week,
             "oldest_waiting": [case.id for case in self.oldest_waiting],
+            "answered_by": {
+                "staff": self.by_staff,
+                "helpers": self.by_helpers,
+                "nobody": self.by_nobody,
+            },
+            "weeks": [
+                {
+                    "week": week,
+                    "answered": answered,
+                    "solved": solved,
+                    "still_need_help": unsolved,
+                    "share_solved": solved / answered if answered else None,
+                    "satisfaction": solved / (solved + unsolved) if solved + unsolved else None,
+                }
+                for week, answered, solved, unsolved in self.weeks
+            ],
         }
 
 
@@ -93,6 +115,7 @@ def build_report(cases: list[Case], now: datetime, *, oldest: int = 5) -> Report
             within_week += answered_at is not None and answered_at <= case.opened_at + ONE_WEEK
     delays.sort()
     waiting = sorted((c for c in cases if c.state.waiting), key=lambda c: (c.opened_at, c.id))
+    who = Counter(answerer(c) for c in cases if c.state not in _CLOSED_UNANSWERED)
     return Report(
         now=now,
         by_kind_state={kind: dict(states) for kind, states in sorted(by_kind_state.items())},
@@ -104,7 +127,33 @@ def build_report(cases: list[Case], now: datetime, *, oldest: int = 5) -> Report
         judged_week=judged_week,
         within_week=within_week,
         oldest_waiting=tuple(waiting[:oldest]),
+        by_staff=who[Answerer.STAFF],
+        by_helpers=who[Answerer.HELPER],
+        by_nobody=who[None],
+        weeks=_weeks(cases),
     )
+
+
+def answerer(case: Case) -> Answerer | None:
+    """Who answered a case last: staff (an approved reply counts), a helper, or nobody yet."""
+    if case.state.waiting or case.first_response_at is None:
+        return None  # a reopened case waits again: nobody has answered the member's follow-up
+    return case.answered_as or Answerer.STAFF  # answered before helpers existed: staff
+
+
+def _weeks(cases: list[Case]) -> tuple[tuple[str, int, int, int], ...]:
+    """Per week of opening: answered cases, and the members' "solved" / "still need help"."""
+    weeks: dict[str, list[int]] = {}
+    for case in cases:
+        if case.state in _CLOSED_UNANSWERED:
+            continue
+        day = case.opened_at.date()
+        week = (day - timedelta(days=day.weekday())).isoformat()
+        row = weeks.setdefault(week, [0, 0, 0])
+        row[0] += case.first_response_at is not None
+        row[1] += case.feedback is Feedback.SOLVED
+        row[2] += case.feedback is Feedback.STILL_NEED_HELP
+    return tuple((week, *row) for week, row in sorted(weeks.items()))  # type: ignore[misc]
 
 
 _label = Catalog(
@@ -118,6 +167,17 @@ _label = Catalog(
         "oldest": {"en": "Oldest waiting", "fr": "Attendent depuis le plus longtemps"},
         "none": {"en": "none", "fr": "aucun"},
         "nobody": {"en": "nobody is waiting", "fr": "personne n'attend"},
+        "who": {
+            "en": "Answered by: staff {staff} · helpers {helpers} · nobody {nobody}",
+            "fr": "Répondu par : l'équipe {staff} · des membres aidants {helpers} · personne "
+            "{nobody}",
+        },
+        "weekly": {
+            "en": "Week of {week}: {solved}/{answered} marked solved by the member"
+            " · satisfaction {satisfaction}",
+            "fr": "Semaine du {week} : {solved}/{answered} marqués résolus par le membre"
+            " · satisfaction {satisfaction}",
+        },
     }
 )
 
@@ -147,6 +207,27 @@ def render_text(report: Report, *, language: str = "en", tz: tzinfo | None = Non
         f"{_label('target', language)}: {_share(report.within_target, report.judged_target)}"
     )
     lines.append(f"{_label('week', language)}: {_share(report.within_week, report.judged_week)}")
+    lines.append(
+        _label(
+            "who",
+            language,
+            staff=report.by_staff,
+            helpers=report.by_helpers,
+            nobody=report.by_nobody,
+        )
+    )
+    for week, answered, solved, unsolved in report.weeks:
+        if solved + unsolved:
+            lines.append(
+                _label(
+                    "weekly",
+                    language,
+                    week=week,
+                    answered=answered,
+                    solved=solved,
+                    satisfaction=f"{solved / (solved + unsolved):.0%}",
+                )
+            )
     lines.append(f"{_label('oldest', language)}:")
     for case in report.oldest_waiting:
         waited = human_duration((report.now - case.opened_at).total_seconds(), language)

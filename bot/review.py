@@ -20,6 +20,7 @@ from bot.models import (
     CaseState,
     Detection,
     DismissReason,
+    Feedback,
     Kind,
     Outgoing,
     SendState,
@@ -47,6 +48,8 @@ class Refusal(enum.StrEnum):
     NOT_ANSWERED = "not_answered"
     NO_MESSAGE = "no_message"
     ALREADY_A_CASE = "already_a_case"
+    NOT_ASKER = "not_asker"
+    NOT_BY_HELPER = "not_by_helper"
 
 
 _REFUSALS = Catalog(
@@ -93,6 +96,14 @@ _REFUSALS = Catalog(
             "en": "case {case} is {state}; answer it first",
             "fr": "le cas n°{case} est {state} ; répondez d'abord",
         },
+        "not_asker": {
+            "en": "only the member who asked can say whether this helped",
+            "fr": "seul le membre qui a posé la question peut dire si cela l'a aidé",
+        },
+        "not_by_helper": {
+            "en": "case {case} was not answered by the community",
+            "fr": "le cas n°{case} n'a pas reçu de réponse de la communauté",
+        },
     }
 )
 
@@ -130,8 +141,8 @@ class Review:
         self.store = store
         self.config = config
         self.clock = clock
-        self.cases = CaseBook(store, config.deadlines)
-        self.staff = StaffPolicy(config.staff)
+        self.cases = CaseBook(store, config)
+        self.staff = StaffPolicy(config)
 
     def is_moderator(self, actor: Actor) -> bool:
         """True when `actor` moderates at least one community (a gate for commands only).
@@ -197,9 +208,13 @@ class Review:
             case = self.case_for(actor, case_id)
             if not case.state.waiting:
                 raise ReviewError(Refusal.CASE_CLOSED, case=case_id, state=case.state.value)
+            # A case the member reopened (a follow-up, "still need help") takes a new reply;
+            # one in flight or in doubt still blocks, so nothing is ever sent twice.
+            done = (SendState.FAILED, SendState.SENT) if case.reopened else (SendState.FAILED,)
             pending = self.store.row(
-                "SELECT id, state FROM outgoing WHERE case_id = ? AND state != ?",
-                (case_id, SendState.FAILED.value),
+                "SELECT id, state FROM outgoing WHERE case_id = ?"
+                f" AND state NOT IN ({', '.join('?' for _ in done)})",
+                (case_id, *(state.value for state in done)),
             )
             if pending:
                 raise ReviewError(
@@ -347,7 +362,9 @@ class Review:
             case = self.case_for(actor, case_id)
             if not case.state.waiting:
                 raise ReviewError(Refusal.CASE_CLOSED, case=case_id, state=case.state.value)
-            until = self.cases.policy.snooze_until(self.clock.now(), duration, case.due_at)
+            until = self.cases.policy_of(case).snooze_until(
+                self.clock.now(), duration, case.due_at
+            )
             self._log(case_id, Action.SNOOZE, actor, text=to_db(until))
             self.store.update(
                 "cases",
@@ -378,6 +395,60 @@ class Review:
             self.cases.set_state(case_id, CaseState.RESOLVED, self.clock.now())
         return self.cases.get(case_id)
 
+    def confirm_helper(self, actor: Actor, case_id: int) -> Case:
+        """A moderator confirms the community's answer: the case counts as answered for good."""
+        with self.store.transaction():
+            self.case_for(actor, case_id)
+            if not self.cases.confirm_helper(case_id):
+                raise ReviewError(Refusal.NOT_BY_HELPER, case=case_id)
+            self._log(case_id, Action.CONFIRM_HELPER, actor)
+        return self.cases.get(case_id)
+
+    def take_over(self, actor: Actor, case_id: int) -> Case:
+        """A moderator takes back a case a helper answered: it waits again, assigned to them."""
+        with self.store.transaction():
+            self.case_for(actor, case_id)
+            if not self.cases.take_over(case_id, self.clock.now(), actor.name):
+                raise ReviewError(Refusal.NOT_BY_HELPER, case=case_id)
+            self._log(case_id, Action.TAKE_OVER, actor)
+        return self.cases.get(case_id)
+
+    def member_feedback(self, member: Actor, case_id: int, feedback: Feedback) -> Case:
+        """The member who asked presses "solved" or "still need help" under the reply.
+
+        Only the case's own author counts (same platform, same id): anyone else's press is
+        refused and changes nothing. "Solved" resolves the case; "still need help" reopens it
+        with a new target (the next-response clock).
+        """
+        with self.store.transaction():
+            case = self.cases.find(case_id)
+            if case is None:
+                raise ReviewError(Refusal.NO_CASE, case=case_id)
+            if (member.platform, member.id) != (case.platform, case.author.id):
+                _LOGGER.warning(
+                    "refused: %s:%s pressed %s on case %d, asked by someone else",
+                    member.platform,
+                    member.id,
+                    feedback.value,
+                    case_id,
+                )
+                raise ReviewError(Refusal.NOT_ASKER)
+            if case.first_response_at is None or case.state in (
+                CaseState.DISMISSED,
+                CaseState.WITHDRAWN,
+            ):
+                raise ReviewError(Refusal.NOT_ANSWERED, case=case_id, state=case.state.value)
+            now = self.clock.now()
+            self.cases.record_feedback(case_id, feedback, now)
+            if feedback is Feedback.SOLVED:
+                self._log(case_id, Action.MEMBER_SOLVED, member)
+                if case.state is not CaseState.RESOLVED:
+                    self.cases.set_state(case_id, CaseState.RESOLVED, now)
+            else:
+                self._log(case_id, Action.MEMBER_NEEDS_HELP, member)
+                self.cases.reopen(case_id, now)
+        return self.cases.get(case_id)
+
     def open_by_hand(
         self, actor: Actor, message_key: str, kind: Kind, *, suggester: Suggester
     ) -> Case:
@@ -399,7 +470,9 @@ class Review:
             language = (
                 row["language"]
                 if row["language"] not in (None, "und")
-                else (self.config.community.language)
+                else (
+                    self.config.for_community(row["platform"], row["community"]).community.language
+                )
             )
             detection = Detection(
                 question=float(row["question"] or 0.0),
@@ -415,7 +488,9 @@ class Review:
                     kind=kind,
                     language=language,
                     member=message.author.name,
-                    community=self.config.community.name,
+                    community=self.config.for_community(
+                        message.platform, message.community
+                    ).community.name,
                 ),
             )
             self._log(case_id, Action.OPEN, actor, text=kind.value)

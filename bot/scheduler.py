@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.clock import from_db, to_db
 from bot.config import Config
-from bot.deadlines import WAITING_STATES, DeadlinePolicy
+from bot.deadlines import WAITING_STATES, Policies
 from bot.i18n import format_time, human_duration, t
 from bot.models import Notice, NoticeKind
 from bot.storage import Store
@@ -24,7 +24,7 @@ class Scheduler:
         """Wire the scheduler to the store and the deadline policy."""
         self.store = store
         self.config = config
-        self.policy = DeadlinePolicy(config.deadlines)
+        self.policies = Policies(config)
         # Whether undelivered notices may exist; spares a query per tick on the hot path.
         self._maybe_pending = True
 
@@ -54,7 +54,8 @@ class Scheduler:
         snoozed_until = from_db(row["snoozed_until"]) if row["snoozed_until"] else None
         snoozed = snoozed_until is not None and now < snoozed_until
         upcoming: list[datetime] = []
-        for kind, when in self.policy.notice_points(opened_at, target_at, due_at):
+        policy = self.policies(row["platform"], row["community"])
+        for kind, when in policy.notice_points(opened_at, target_at, due_at):
             deadline = target_at if kind is NoticeKind.REMINDER_TARGET else due_at
             if when > now:
                 upcoming.append(when)
@@ -72,18 +73,25 @@ class Scheduler:
     def _record(
         self, row: dict[str, Any], kind: NoticeKind, when: datetime, now: datetime
     ) -> None:
-        language = self.config.community.language
+        own = self.config.for_community(row["platform"], row["community"])
+        policy = self.policies(row["platform"], row["community"])
+        language = own.community.language
         deadline = row["target_at"] if kind is NoticeKind.REMINDER_TARGET else row["due_at"]
+        when_text = (
+            policy.describe_target(from_db(deadline), language)
+            if kind is NoticeKind.REMINDER_TARGET
+            else format_time(from_db(deadline), own.community.tz)
+        )
         values = {
             "case": row["id"],
             "member": row["author_name"],
             "kind": t(row["kind"], language),
             "waited": human_duration((now - from_db(row["opened_at"])).total_seconds(), language),
-            "when": format_time(from_db(deadline), self.config.community.tz),
+            "when": when_text,
             "excerpt": row["excerpt"][:120],
-            "mention": self.policy.escalate_to,
+            "mention": policy.escalate_to,
         }
-        mention = self.policy.escalate_to if kind is NoticeKind.ESCALATION else None
+        mention = policy.escalate_to if kind is NoticeKind.ESCALATION else None
         try:
             self.store.insert(
                 "notices",

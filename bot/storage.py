@@ -120,6 +120,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (platform, id)
     );
     """,
+    # 8: who answered (staff or a helper), the next-response clock and the member's feedback.
+    """
+    ALTER TABLE messages ADD COLUMN author_helper INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE cases ADD COLUMN answered_as TEXT;
+    ALTER TABLE cases ADD COLUMN answered_at TEXT;
+    ALTER TABLE cases ADD COLUMN helper_confirmed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE cases ADD COLUMN reopened INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE cases ADD COLUMN feedback TEXT;
+    ALTER TABLE cases ADD COLUMN feedback_at TEXT;
+    CREATE INDEX cases_answered ON cases(platform, community, channel, author_id, answered_at)
+        WHERE answered_at IS NOT NULL;
+    """,
 )
 
 

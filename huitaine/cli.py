@@ -26,6 +26,7 @@ from bot.models import Case
 from bot.replay import ReplayInterrupted, ReplaySummary, replay
 from bot.report import Report, build_report, render_text
 from bot.runtime import database_unavailable
+from bot.staff import Scope
 from bot.storage import Store
 from bot.suggest import sign
 
@@ -219,7 +220,13 @@ def cmd_report(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     """Print the report as of the last message seen (or now, with --now)."""
     core = _open_existing(args, config, SystemClock())
     try:
-        cases = core.cases.list()
+        scope = None
+        if args.community:
+            # One community's report: its cases only, in its own language and time zone.
+            platform, _, community = args.community.partition(":")
+            scope = Scope(platform, frozenset({community}))
+            config = config.for_community(platform, community)
+        cases = core.cases.list(scope=scope)
         if args.now:
             now = core.clock.now()
         else:
@@ -227,7 +234,7 @@ def cmd_report(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
             now = datetime.fromisoformat(row["last"]) if row and row["last"] else core.clock.now()
         report = build_report(cases, now)
         if args.html:
-            write_html_report(core, report, Path(args.html), config)
+            write_html_report(core, report, Path(args.html), config, scope=scope)
             print(f"report written to {args.html}", file=out)
         if args.json:
             json.dump(report.as_dict(), out, indent=2)
@@ -243,7 +250,13 @@ def cmd_report(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
 
 
 def write_html_report(
-    core: Huitaine, report: Report, path: Path, config: Config, *, names: Sequence[str] = ()
+    core: Huitaine,
+    report: Report,
+    path: Path,
+    config: Config,
+    *,
+    names: Sequence[str] = (),
+    scope: Scope | None = None,
 ) -> None:
     """Write the self-contained HTML report for the cases in `core`.
 
@@ -255,7 +268,7 @@ def write_html_report(
     from bot.insights import build_insights, report_title
     from bot.report_html import render_html
 
-    cases = core.cases.list()
+    cases = core.cases.list(scope=scope)
     tz = config.community.tz
     insights = build_insights(core.store, cases, report.now, tz)
     waiting = sorted((c for c in cases if c.state.waiting), key=lambda c: (c.opened_at, c.id))
@@ -527,6 +540,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true", help="the figures as one JSON object")
     report.add_argument("--now", action="store_true", help="judge deadlines at the current time")
     report.add_argument("--html", metavar="OUT.html", help="write the full report with charts")
+    report.add_argument(
+        "--community",
+        metavar="PLATFORM:ID",
+        help='one community only, e.g. "discord:1234" (its language and time zone)',
+    )
 
     audit = sub.add_parser("audit", help="import chat exports, replay them, and report")
     audit.add_argument("exports", nargs="+", type=Path, help="DiscordChatExporter/Telegram/JSONL")

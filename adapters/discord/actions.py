@@ -12,11 +12,12 @@ from typing import Any
 
 from adapters.discord import ids, render
 from adapters.discord.cards import view_of
-from adapters.discord.convert import jump_url, modal_values
+from adapters.discord.convert import PLATFORM, jump_url, modal_values
 from adapters.discord.sdk import discord
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.texts import timestamp, tr
-from bot.models import Actor, Case, Outgoing, SendState
+from bot.cardview import MEMBER_THANKS, MemberAction, member_text
+from bot.models import Actor, Case, Feedback, Outgoing, SendState
 from bot.review import NotAllowed, Refusal, ReviewError
 from bot.runtime import Runtime
 
@@ -24,6 +25,9 @@ _LOGGER = logging.getLogger(__name__)
 
 REPLY_INPUT = "reply"  # custom id of the modal's text input
 _TEXT_INPUT_LIMIT = 4000  # Discord's limit for a modal text input
+
+# The member's buttons under an approved reply, and what each tells the core.
+_MEMBER = {ids.Action.SOLVED: MemberAction.SOLVED, ids.Action.HELP: MemberAction.STILL_NEED_HELP}
 
 ActorOf = Callable[[discord.Interaction[discord.Client]], Actor]
 
@@ -83,7 +87,41 @@ class Actions:
         if custom_id.action is ids.Action.SUBMIT:  # a modal id on a button: forged
             await refuse(interaction, tr("invalid", self.language))
             return
+        if custom_id.action in _MEMBER:
+            await self._member_press(interaction, custom_id)
+            return
         await self._act(interaction, custom_id)
+
+    async def _member_press(
+        self, interaction: discord.Interaction[discord.Client], custom_id: ids.CustomId
+    ) -> None:
+        """A member pressed "solved" / "still need help" under an approved reply.
+
+        The pressed message must be the reply the bot posted for that case; the core then
+        checks that the presser is the member who asked. The answer is for the presser only.
+        """
+        replies = await self.runtime.call(self.core.review.replies_of, custom_id.case_id)
+        pressed = None if interaction.message is None else str(interaction.message.id)
+        if pressed is None or pressed not in {r.platform_message_id for r in replies}:
+            _LOGGER.warning(
+                "refused %s from %s: not that case's reply", custom_id, interaction.user.id
+            )
+            await refuse(interaction, tr("invalid", self.language))
+            return
+        case = await self.runtime.call(self.core.cases.get, custom_id.case_id)
+        member = Actor(PLATFORM, str(interaction.user.id), interaction.user.display_name)
+        action = _MEMBER[custom_id.action]
+        try:
+            await self.runtime.call(
+                self.core.review.member_feedback, member, case.id, Feedback(action.value)
+            )
+        except ReviewError as exc:
+            await refuse(interaction, exc.explain(case.language))
+            return
+        await interaction.response.send_message(
+            member_text(MEMBER_THANKS, action, case.language), ephemeral=True
+        )
+        await self.runtime.refresh(case.id)
 
     async def on_modal(self, interaction: discord.Interaction[discord.Client]) -> None:
         """A modal was submitted; ours are routed here even after a restart."""

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from adapters.discord.actions import Actions
-from adapters.discord.cards import Cards, CaseButton
+from adapters.discord.cards import Cards, CaseButton, member_view
 from adapters.discord.commands import Commands
 from adapters.discord.convert import PLATFORM
 from adapters.discord.inbound import Inbound
@@ -248,7 +248,10 @@ class DiscordAdapter:
 
     async def send_reply(self, item: Outgoing) -> str:
         """Post an approved reply once, as a reply to the member's message; return its id."""
-        return await send_reply(self.client, item)
+        # The member who asked gets "solved / still need help" under the reply, in their
+        # language; the core alone decides whose press counts.
+        case = await self.runtime.call(self.core.cases.get, item.case_id)
+        return await send_reply(self.client, item, view=member_view(case.id, case.language))
 
     async def post_notice(self, notice: Notice, case: Case) -> None:
         """Post a reminder or an escalation in the review channel, linked to the card."""

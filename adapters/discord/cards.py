@@ -18,7 +18,7 @@ from adapters.discord.sdk import discord
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.texts import timestamp, tr
 from bot.cards import CardRef
-from bot.cardview import CardView
+from bot.cardview import MEMBER_LABELS, CardView, MemberAction, member_text
 from bot.models import Case, Notice, NoticeKind
 from bot.runtime import Runtime
 
@@ -69,6 +69,23 @@ class CaseButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ids.TE
         client = interaction.client
         if isinstance(client, RoutesPresses):
             await client.route_press(interaction, self.raw_custom_id)
+
+
+def member_view(case_id: int, language: str) -> discord.ui.View:
+    """Under an approved reply: "solved" / "still need help" (only the asker's press counts)."""
+    return view_of(
+        [
+            render.ButtonSpec(
+                ids.make(action, case_id),
+                member_text(MEMBER_LABELS, member, language),
+                style,
+            )
+            for action, member, style in (
+                (ids.Action.SOLVED, MemberAction.SOLVED, discord.ButtonStyle.success),
+                (ids.Action.HELP, MemberAction.STILL_NEED_HELP, discord.ButtonStyle.secondary),
+            )
+        ]
+    )
 
 
 def view_of(specs: list[render.ButtonSpec]) -> discord.ui.View:

@@ -269,15 +269,29 @@ def is_staff(role_names: Iterable[str], can_manage: bool, settings: DiscordSetti
     return any(name.casefold() in settings.staff_roles for name in role_names)
 
 
-def to_message(facts: MessageFacts, place: Place, *, staff: bool, edited: bool = False) -> Message:
-    """The core's Message: a thread (or forum post) is both the channel and the thread."""
+def to_message(
+    facts: MessageFacts,
+    place: Place,
+    *,
+    staff: bool,
+    edited: bool = False,
+    roles: frozenset[str] = frozenset(),
+) -> Message:
+    """The core's Message: a thread (or forum post) is both the channel and the thread.
+
+    `roles` are the author's role names, case-folded: facts the core weighs (helpers).
+    """
     return Message(
         platform=PLATFORM,
         community=str(facts.guild_id),
         channel=place.channel_id,
         id=facts.id,
         author=Author(
-            id=facts.author_id, name=facts.author_name, is_staff=staff, is_bot=facts.author_is_bot
+            id=facts.author_id,
+            name=facts.author_name,
+            is_staff=staff,
+            is_bot=facts.author_is_bot,
+            roles=frozenset(name.casefold() for name in roles),
         ),
         text=facts.content,
         created_at=facts.created_at,
@@ -303,12 +317,9 @@ def convert_payload(
     place = guild.place(facts.channel_id)
     if not admit(facts, place, settings, bot_id=bot_id):
         return None
-    staff = is_staff(
-        guild.role_names(facts.role_ids),
-        guild.can_manage_messages(facts.author_id, facts.role_ids),
-        settings,
-    )
-    return to_message(facts, place, staff=staff, edited=edited)
+    names = guild.role_names(facts.role_ids)
+    staff = is_staff(names, guild.can_manage_messages(facts.author_id, facts.role_ids), settings)
+    return to_message(facts, place, staff=staff, edited=edited, roles=names)
 
 
 def modal_values(data: Mapping[str, Any]) -> dict[str, str]:

@@ -41,6 +41,8 @@ class Action(enum.StrEnum):
     MINE = "mine"
     CONFIRM = "confirm"  # an unconfirmed reply is on Discord after all (`arg`: reply id)
     RETRY = "retry"  # an unconfirmed reply is not on Discord: send it again (`arg`: reply id)
+    SOLVED = "solved"  # under a reply, the member who asked: solved
+    HELP = "help"  # under a reply, the member who asked: still need help
 
 
 _REASONS = frozenset(reason.value for reason in DismissReason)

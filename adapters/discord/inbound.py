@@ -88,7 +88,7 @@ class Inbound:
             return None
         names, manage = member_roles(message.author)
         return to_message(
-            facts, place, staff=is_staff(names, manage, self.settings), edited=edited
+            facts, place, staff=is_staff(names, manage, self.settings), edited=edited, roles=names
         )
 
     async def on_message(self, message: discord.Message) -> None:

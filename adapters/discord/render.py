@@ -109,7 +109,8 @@ def case_embed(view: CardView, *, language: str, now: datetime) -> discord.Embed
     if case.state.waiting:
         embed.add_field(
             name=tr("target", language),
-            value=f"{timestamp(case.target_at)} ({timestamp(case.target_at, 'f')})",
+            value=f"{timestamp(case.target_at)} ({timestamp(case.target_at, 'f')})"
+            + (f"\n{view.target_label}" if view.business_hours else ""),
         )
         embed.add_field(
             name=tr("limit", language),

@@ -10,8 +10,12 @@ from bot.adapter import SendFailed
 from bot.models import Outgoing
 
 
-async def send_reply(client: discord.Client, item: Outgoing) -> str:
+async def send_reply(
+    client: discord.Client, item: Outgoing, *, view: discord.ui.View | None = None
+) -> str:
     """Post an approved reply once, as a reply to the member's message; return its id.
+
+    `view` (the member's "solved / still need help") goes under the reply's last part.
 
     Only the member answered can be pinged, whatever the text says. A nonce with
     enforce_nonce makes Discord drop a duplicate if discord.py retries after a 5xx.
@@ -34,9 +38,12 @@ async def send_reply(client: discord.Client, item: Outgoing) -> str:
             fail_if_not_exists=False,
         )
     first: str | None = None
-    for index, chunk in enumerate(split_text(item.text)):
+    chunks = split_text(item.text)
+    for index, chunk in enumerate(chunks):
         # Only the first part replies to the member's message; the rest follows it.
         extra: dict[str, Any] = {"reference": reference} if index == 0 and reference else {}
+        if view is not None and index == len(chunks) - 1:
+            extra["view"] = view
         try:
             posted = await channel.send(
                 chunk,

@@ -67,9 +67,15 @@ def run_audit(
     staff: StaffRule,
     since: datetime | None = None,
     progress: bool = True,
+    infer_helpers: bool = True,
 ) -> AuditResult:
-    """Import every export, then process what was new in time order; nothing is sent."""
+    """Import every export, then process what was new in time order; nothing is sent.
+
+    Exports name no helpers: with `infer_helpers`, members who often answer others stand for
+    them, so the report tells answers by staff, by the community and by nobody apart.
+    """
     result = AuditResult()
+    core.ingestor.infer_helpers = infer_helpers
     for path in paths:
         kind = detect_format(path)
         if kind is ExportFormat.JSONL:

@@ -21,6 +21,7 @@ from telegram.ext import ContextTypes
 from adapters.telegram.cards import NO_PREVIEW, Cards, quietly
 from adapters.telegram.convert import PLATFORM
 from adapters.telegram.keyboard import (
+    MEMBER_ACTS,
     Act,
     BadCallback,
     Callback,
@@ -33,8 +34,9 @@ from adapters.telegram.render import prompt_case, render_prompt
 from adapters.telegram.sending import call_once
 from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.texts import tr
+from bot.cardview import MEMBER_THANKS, member_text
 from bot.i18n import format_time
-from bot.models import Actor, Case, Outgoing
+from bot.models import Actor, Case, Feedback, Outgoing
 from bot.review import NotAllowed, ReviewError
 from bot.runtime import Runtime
 
@@ -133,6 +135,9 @@ class Actions:
         except BadCallback as exc:
             await self._refuse(answer, user, data, str(exc))
             return
+        if callback.action in MEMBER_ACTS and isinstance(message, TgMessage):
+            await self._member_press(callback, message, user, answer)
+            return
         if not isinstance(message, TgMessage) or not self._review_chat(message.chat.id):
             await self._refuse(answer, user, data, "not pressed in the moderators' chat")
             return
@@ -176,6 +181,32 @@ class Actions:
         await press.answer(why, alert=True)
         await self.runtime.refresh(press.case.id)
         return True
+
+    async def _member_press(
+        self, callback: Callback, message: TgMessage, user: User, answer: _Answer
+    ) -> None:
+        """A member pressed "solved" / "still need help" under an approved reply.
+
+        The pressed message must be the reply the bot posted for that case (forged data names
+        another case in vain); the core then checks that the presser is the member who asked.
+        """
+        replies = await self.runtime.call(self.core.review.replies_of, callback.case_id)
+        posted = {(r.channel, r.platform_message_id) for r in replies}
+        if (str(message.chat.id), str(message.message_id)) not in posted:
+            await self._refuse(answer, user, callback, "not that case's reply")
+            return
+        case = await self.runtime.call(self.core.cases.get, callback.case_id)
+        action = MEMBER_ACTS[callback.action]
+        member = Actor(PLATFORM, str(user.id), user.full_name)
+        try:
+            await self.runtime.call(
+                self.core.review.member_feedback, member, case.id, Feedback(action.value)
+            )
+        except ReviewError as exc:
+            await answer(exc.explain(case.language), alert=True)
+            return
+        await answer(member_text(MEMBER_THANKS, action, case.language))
+        await self.runtime.refresh(case.id)
 
     async def _act_send(self, press: _Press) -> None:
         if await self._cannot_send(press):

@@ -37,6 +37,7 @@ from adapters.telegram.cards import Cards
 from adapters.telegram.commands import Commands
 from adapters.telegram.convert import PLATFORM
 from adapters.telegram.inbound import Inbound
+from adapters.telegram.keyboard import feedback_keyboard
 from adapters.telegram.people import Directory
 from adapters.telegram.sending import send_reply
 from adapters.telegram.settings import TelegramSettings, parse_settings
@@ -287,11 +288,20 @@ class TelegramAdapter:
 
     async def send_reply(self, item: Outgoing) -> str:
         """Post an approved reply as a reply to the member's message, in plain text, once."""
+        # The member who asked gets "solved / still need help" under the reply, in their
+        # language; the core alone decides whose press counts. Not in a business chat: there
+        # the reply is the business's own message to its customer, with no bot buttons.
+        connection = self.business.connection_for(item)
+        markup = None
+        if connection is None:
+            case = await self.runtime.call(self.core.cases.get, item.case_id)
+            markup = feedback_keyboard(item.case_id, case.language)
         return await send_reply(
             self.application.bot,
             item,
             sleep=self._sleep,
-            business_connection_id=self.business.connection_for(item),
+            business_connection_id=connection,
+            markup=markup,
         )
 
     async def post_notice(self, notice: Notice, case: Case) -> None:

@@ -99,20 +99,23 @@ class Cards:
         return Place(name, link)
 
     def _card(self, view: CardView) -> tuple[str, InlineKeyboardMarkup | None]:
+        # Each community's cards speak its own moderators' language ([communities."…"]).
+        language = self.core.config.for_community(PLATFORM, view.case.community).community.language
         text = render_card(
             view.case,
-            language=self.language,
+            language=language,
             tz=self.tz,
             place=self._place(view.case),
             unconfirmed=view.in_doubt,
             failed=view.failed,
+            target_label=view.target_label if view.business_hours else "",
         )
         business = self.people.business
         why = business.refusal(view.case.community) if business is not None else None
         if why is not None and view.case.state.waiting:
             # The business took the bot's right to reply away: the card says so before a press.
             text = f"{text}\n\n{why}"
-        return text, case_keyboard(view.case.id, self.language, view.actions)
+        return text, case_keyboard(view.case.id, language, view.actions)
 
     async def show_case(self, case: Case) -> None:
         """Queue the card's update and return: cards never hold up the inbound updates.

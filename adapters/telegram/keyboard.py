@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.telegram.texts import tr
-from bot.cardview import CardAction
+from bot.cardview import MEMBER_LABELS, CardAction, MemberAction, member_text
 from bot.models import DismissReason
 
 _LOGGER = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ class Act(enum.StrEnum):
     CANCEL = "drop"  # drop that draft
     CONFIRM = "ok"  # an uncertain send was seen in the group: record it as sent
     RESEND = "again"  # an uncertain send is not in the group: send it again
+    SOLVED = "solv"  # under a reply, the member who asked: solved
+    HELP = "help"  # under a reply, the member who asked: still need help
 
 
 REASONS: dict[str, DismissReason] = {
@@ -173,6 +175,25 @@ def draft_keyboard(case_id: int, language: str) -> InlineKeyboardMarkup:
             [
                 _button(tr("btn_final", language), Act.FINAL, case_id),
                 _button(tr("btn_cancel", language), Act.CANCEL, case_id),
+            ]
+        ]
+    )
+
+
+# The member's buttons under an approved reply, and what each tells the core.
+MEMBER_ACTS: dict[Act, MemberAction] = {
+    Act.SOLVED: MemberAction.SOLVED,
+    Act.HELP: MemberAction.STILL_NEED_HELP,
+}
+
+
+def feedback_keyboard(case_id: int, language: str) -> InlineKeyboardMarkup:
+    """Under an approved reply: "solved" / "still need help" (only the asker's press counts)."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(member_text(MEMBER_LABELS, action, language), act, case_id)
+                for act, action in MEMBER_ACTS.items()
             ]
         ]
     )

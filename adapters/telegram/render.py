@@ -63,8 +63,12 @@ def render_card(
     place: Place,
     unconfirmed: Outgoing | None = None,
     failed: Outgoing | None = None,
+    target_label: str = "",
 ) -> str:
-    """The review card of a case: who, where, what, how sure, by when, and the draft."""
+    """The review card of a case: who, where, what, how sure, by when, and the draft.
+
+    `target_label` is the core's wording of the target ("Monday 10:00 (business hours)").
+    """
     header = " · ".join(
         (
             f"{_ICONS[case.state]} {tr('card_title', language, case=case.id)}",
@@ -84,7 +88,7 @@ def render_card(
         tr(
             "card_deadlines",
             language,
-            target=format_time(case.target_at, tz),
+            target=target_label or format_time(case.target_at, tz),
             limit=format_time(case.due_at, tz),
         )
     )

@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 import httpx
-from telegram import Bot, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -133,11 +133,14 @@ async def send_reply(
     *,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     business_connection_id: str | None = None,
+    markup: InlineKeyboardMarkup | None = None,
 ) -> str:
     """Post an approved reply as a reply to the member's message, in plain text, once.
 
     In a customer's chat with a business, `business_connection_id` sends it in the business's
-    name. Raises SendFailed when nothing was posted; any other error leaves the reply in doubt.
+    name. `markup` (the member's "solved / still need help") goes under the reply's last part.
+
+    Raises SendFailed when nothing was posted; any other error leaves the reply in doubt.
     """
     try:
         chat_id = int(item.channel)
@@ -164,6 +167,7 @@ async def send_reply(
                     message_thread_id=thread,
                     reply_parameters=reply,
                     business_connection_id=business_connection_id,
+                    reply_markup=markup if index == len(parts) else None,
                 ),
                 what=f"reply #{item.id} ({index}/{len(parts)})",
                 sleep=sleep,

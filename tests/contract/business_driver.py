@@ -16,7 +16,7 @@ from telegram import User
 
 from adapters.telegram import keyboard
 from adapters.telegram.keyboard import Act
-from bot.models import Case, DismissReason, Outgoing
+from bot.models import Case, DismissReason, Feedback, Outgoing
 from tests.adapters.telegram.conftest import Harness
 from tests.adapters.telegram.world import (
     BOB,
@@ -56,6 +56,16 @@ class BusinessDriver:
         message = self.tg.fake.business_say(BUSINESS_ID, CUSTOMER, text)
         await self.tg.handled()
         return MsgRef(str(message["message_id"]))
+
+    async def member_says_elsewhere(self, text: str) -> MsgRef:
+        raise NotImplementedError("the business test world connects one business account")
+
+    async def member_presses(self, feedback: Feedback, case_id: int, *, asker: bool) -> str:
+        # The reply is the business's own message to its customer: it carries no bot buttons.
+        raise NotImplementedError("replies sent as the business carry no member buttons")
+
+    async def helper_answers(self, ref: MsgRef, text: str) -> None:
+        raise NotImplementedError("whoever writes from the business account is the business")
 
     async def member_edits(self, ref: MsgRef, text: str) -> None:
         self.tg.fake.business_edit(CUSTOMER_CHAT, int(ref.id), text)

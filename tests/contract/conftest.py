@@ -8,7 +8,7 @@ gets the same [review] snooze of two days, so that a snooze outlasts the first r
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +30,7 @@ from tests.contract.business_driver import BusinessDriver
 from tests.contract.console_driver import ConsoleDriver, console_config
 from tests.contract.discord_driver import DiscordDriver
 from tests.contract.driver import PlatformDriver
-from tests.contract.telegram_driver import TelegramDriver
+from tests.contract.telegram_driver import TELEGRAM_HELPER, TelegramDriver
 
 SNOOZE = timedelta(days=2)
 PLATFORMS = ["console", "telegram", "telegram-business", "discord"]
@@ -41,13 +41,41 @@ def with_snooze(config: Config) -> Config:
     return replace(config, review=replace(config.review, snooze=SNOOZE))
 
 
+# Who helps in the contract's community: by id (console, Telegram), by role (Discord).
+HELPERS = frozenset({"console:hana", f"telegram:{TELEGRAM_HELPER['id']}"})
+HELPER_ROLES = frozenset({"helper"})
+
+
+def with_helpers(config: Config) -> Config:
+    """`config` with the contract's helpers added to [staff]."""
+    staff = config.staff
+    return replace(
+        config,
+        staff=replace(
+            staff,
+            helper_ids=staff.helper_ids | HELPERS,
+            helper_roles=staff.helper_roles | HELPER_ROLES,
+        ),
+    )
+
+
+@pytest.fixture
+def contract_config() -> Callable[[Config], Config]:
+    """A change every platform's configuration gets; a test module overrides it (hours...)."""
+    return lambda config: config
+
+
 async def _telegram(
-    clock: ManualClock, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    clock: ManualClock,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tweak: Callable[[Config], Config],
 ) -> AsyncGenerator[PlatformDriver, None]:
     fake = world_api(clock)
     await fake.start()
     monkeypatch.setenv(TOKEN_ENV, fake.token)
-    harness = Harness(fake, with_snooze(telegram_config(fake)), clock, db_path)
+    config = with_helpers(with_snooze(tweak(telegram_config(fake))))
+    harness = Harness(fake, config, clock, db_path)
     try:
         await harness.start()
         yield TelegramDriver(harness)
@@ -57,7 +85,10 @@ async def _telegram(
 
 
 async def _business(
-    clock: ManualClock, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    clock: ManualClock,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tweak: Callable[[Config], Config],
 ) -> AsyncGenerator[PlatformDriver, None]:
     fake = world_api(clock)
     await fake.start()
@@ -65,7 +96,7 @@ async def _business(
     config = business_config(
         fake, business_staff_chat=SHOP_STAFF_ID, business_staff_ids=[EMPLOYEE["id"]]
     )
-    harness = Harness(fake, with_snooze(config), clock, db_path)
+    harness = Harness(fake, with_snooze(tweak(config)), clock, db_path)
     try:
         await harness.start()
         driver = BusinessDriver(harness)
@@ -77,14 +108,18 @@ async def _business(
 
 
 async def _discord(
-    clock: ManualClock, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    clock: ManualClock,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tweak: Callable[[Config], Config],
 ) -> AsyncGenerator[PlatformDriver, None]:
     fake = FakeDiscord(clock.now)
     base = await fake.start()
     monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
     try:
         with dpy_seams.pointed_at(base):
-            driver = DiscordDriver(fake, with_snooze(discord_config()), clock, db_path)
+            config = with_helpers(with_snooze(tweak(discord_config())))
+            driver = DiscordDriver(fake, config, clock, db_path)
             try:
                 await driver.start()
                 yield driver
@@ -94,8 +129,10 @@ async def _discord(
         await fake.stop()
 
 
-async def _console(clock: ManualClock, db_path: Path) -> AsyncGenerator[PlatformDriver, None]:
-    driver = ConsoleDriver(console_config(snooze="2d"), clock, db_path)
+async def _console(
+    clock: ManualClock, db_path: Path, tweak: Callable[[Config], Config]
+) -> AsyncGenerator[PlatformDriver, None]:
+    driver = ConsoleDriver(with_helpers(tweak(console_config(snooze="2d"))), clock, db_path)
     try:
         yield driver
     finally:
@@ -108,16 +145,17 @@ async def platform(
     clock: ManualClock,
     db_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    contract_config: Callable[[Config], Config],
 ) -> AsyncIterator[PlatformDriver]:
     """A running bot on one platform, driven through the contract's `PlatformDriver`."""
     if request.param == "telegram":
-        drivers = _telegram(clock, db_path, monkeypatch)
+        drivers = _telegram(clock, db_path, monkeypatch, contract_config)
     elif request.param == "telegram-business":
-        drivers = _business(clock, db_path, monkeypatch)
+        drivers = _business(clock, db_path, monkeypatch, contract_config)
     elif request.param == "discord":
-        drivers = _discord(clock, db_path, monkeypatch)
+        drivers = _discord(clock, db_path, monkeypatch, contract_config)
     else:
-        drivers = _console(clock, db_path)
+        drivers = _console(clock, db_path, contract_config)
     driver = await anext(drivers)
     try:
         yield driver

@@ -16,7 +16,7 @@ from adapters.console import ConsoleSession, console_actor
 from bot.app import Huitaine
 from bot.clock import ManualClock
 from bot.config import Config, parse_config
-from bot.models import Case, DismissReason, Outgoing
+from bot.models import Case, DismissReason, Feedback, Outgoing
 from tests.contract.driver import CardAction, CardShown, MsgRef, Reply, Who
 
 # "  ✉ Moderator → #general (reply to c1):" then the text, indented by four spaces.
@@ -75,6 +75,9 @@ class ConsoleDriver:
         assert found is not None, printed
         return MsgRef(found[1])
 
+    async def member_says_elsewhere(self, text: str) -> MsgRef:
+        raise NotImplementedError("the console is one community")
+
     async def member_edits(self, ref: MsgRef, text: str) -> None:
         printed = self._type(f"/edited {ref.id} {text}")
         assert "✗" not in printed, printed
@@ -109,6 +112,22 @@ class ConsoleDriver:
             return self._type(commands[action])
         finally:
             self.session.actor = moderator
+
+    async def member_presses(self, feedback: Feedback, case_id: int, *, asker: bool) -> str:
+        command = "solved" if feedback is Feedback.SOLVED else "stillhelp"
+        moderator = self.session.actor
+        # The console's "button" is typed by whoever it acts as: Alice asked, Bob did not.
+        who = ("alice", "Alice") if asker else ("bob", "Bob")
+        self.session.actor = console_actor(*who, frozenset())
+        try:
+            return self._type(f"/{command} {case_id}")
+        finally:
+            self.session.actor = moderator
+
+    async def helper_answers(self, ref: MsgRef, text: str) -> None:
+        # "hana" is the contract's helper (console:hana in [staff] helper_ids).
+        printed = self._type(f"hana: @alice {text}")
+        assert "✗" not in printed, printed
 
     async def edit_and_send(self, case_id: int, text: str) -> None:
         printed = self._type(f"/edit {case_id} {text}")

@@ -19,7 +19,7 @@ from bot.app import Huitaine
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.ingest import IngestResult
-from bot.models import Actor, Case, DismissReason, Outgoing, Standing
+from bot.models import Actor, Case, DismissReason, Feedback, Outgoing, Standing
 from bot.runtime import Runtime
 from tests.adapters.discord.conftest import WAIT, Running
 from tests.adapters.discord.fake_discord import (
@@ -31,6 +31,7 @@ from tests.adapters.discord.fake_discord import (
     REVIEW,
     FakeDiscord,
 )
+from tests.adapters.discord.fake_discord import HELPER as HELPER_USER
 from tests.contract.driver import CardAction, CardShown, MsgRef, Reply, Who
 
 _ACTIONS = {
@@ -138,6 +139,9 @@ class DiscordDriver:
         await self._handled_one()
         return MsgRef(str(message["id"]))
 
+    async def member_says_elsewhere(self, text: str) -> MsgRef:
+        raise NotImplementedError("the fake Discord holds one server")
+
     async def member_edits(self, ref: MsgRef, text: str) -> None:
         await self.fake.edit(ref.id, text)
         await self._handled_one()
@@ -178,6 +182,20 @@ class DiscordDriver:
                 pressed = await self.fake.press(_PEOPLE[who], asked[-1]["id"], wanted)
                 told = await self.fake.answer_text(pressed)
         return told
+
+    async def member_presses(self, feedback: Feedback, case_id: int, *, asker: bool) -> str:
+        # The last reply the bot posted in the help channel carries the member's buttons.
+        reply = self.fake.channel_posts(HELP)[-1]
+        action = ids.Action.SOLVED if feedback is Feedback.SOLVED else ids.Action.HELP
+        pressed = await self.fake.press(
+            ALICE if asker else BOB, reply.id, self._button(reply.body, action, case_id)
+        )
+        return await self.fake.answer_text(pressed)
+
+    async def helper_answers(self, ref: MsgRef, text: str) -> None:
+        # Hugo holds the server's "Helper" role ([staff] helper_roles): a helper, not staff.
+        await self.fake.say(HELPER_USER, HELP, text, reply_to=ref.id)
+        await self._handled_one()
 
     async def edit_and_send(self, case_id: int, text: str) -> None:
         card = await self._card_message(case_id)

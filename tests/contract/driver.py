@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from bot.models import Case, DismissReason, Outgoing
+from bot.models import Case, DismissReason, Feedback, Outgoing
 
 
 class CardAction(enum.StrEnum):
@@ -83,6 +83,10 @@ class PlatformDriver(Protocol):
         """A member posts `text` where the bot listens; return the message."""
         ...
 
+    async def member_says_elsewhere(self, text: str) -> MsgRef:
+        """A member posts `text` in the bot's second community (its world's other group)."""
+        ...
+
     async def member_edits(self, ref: MsgRef, text: str) -> None:
         """The member edits their message to `text`."""
         ...
@@ -104,6 +108,15 @@ class PlatformDriver(Protocol):
         The action must be one the card offers (a driver fails the test otherwise). DISMISS
         goes through the reason the platform asks for (`reason`, "not a request" by default).
         """
+        ...
+
+    async def member_presses(self, feedback: Feedback, case_id: int, *, asker: bool) -> str:
+        """A member presses "solved" / "still need help" under the case's approved reply:
+        the member who asked (`asker`), or another member; return what they were told."""
+        ...
+
+    async def helper_answers(self, ref: MsgRef, text: str) -> None:
+        """A configured helper (a volunteer, not staff) replies to the member's message."""
         ...
 
     async def edit_and_send(self, case_id: int, text: str) -> None:

@@ -14,9 +14,9 @@ from telegram import User
 
 from adapters.telegram import keyboard
 from adapters.telegram.keyboard import Act
-from bot.models import Case, DismissReason, Outgoing
+from bot.models import Case, DismissReason, Feedback, Outgoing
 from tests.adapters.telegram.conftest import Harness
-from tests.adapters.telegram.world import ALICE, BOB, CAMILLE, GROUP_ID, MOD_ID
+from tests.adapters.telegram.world import ALICE, BOB, CAMILLE, FORUM_ID, GROUP_ID, MOD_ID
 from tests.contract.driver import CardAction, CardShown, MsgRef, Reply, Who
 
 _ACTIONS = {
@@ -29,6 +29,8 @@ _ACTIONS = {
     Act.RESEND: CardAction.SEND_AGAIN,
 }
 _PEOPLE = {Who.MODERATOR: CAMILLE, Who.MEMBER: BOB}
+# The contract's helper: a member who administers nothing (the world's admins are staff).
+TELEGRAM_HELPER: dict[str, Any] = {"id": 555555555, "is_bot": False, "first_name": "Hana"}
 
 
 def _buttons(message: dict[str, Any]) -> list[keyboard.Callback]:
@@ -59,6 +61,10 @@ class TelegramDriver:
         message = await self.tg.say(GROUP_ID, ALICE, text)
         return MsgRef(str(message["message_id"]))
 
+    async def member_says_elsewhere(self, text: str) -> MsgRef:
+        message = await self.tg.say(FORUM_ID, ALICE, text)
+        return MsgRef(str(message["message_id"]))
+
     async def member_edits(self, ref: MsgRef, text: str) -> None:
         self.tg.fake.edit(GROUP_ID, int(ref.id), text)
         await self.tg.handled()
@@ -86,6 +92,19 @@ class TelegramDriver:
             data = _data(card, Act.REASON, case_id, code)
             told = self._told(await self.tg.press(_PEOPLE[who], card["message_id"], data))
         return told
+
+    async def member_presses(self, feedback: Feedback, case_id: int, *, asker: bool) -> str:
+        # The last reply the bot posted in the group carries the member's buttons.
+        reply = self.tg.fake.bot_messages(GROUP_ID)[-1]
+        act = Act.SOLVED if feedback is Feedback.SOLVED else Act.HELP
+        data = _data(reply, act, case_id)
+        query = self.tg.fake.press(ALICE if asker else BOB, GROUP_ID, reply["message_id"], data)
+        await self.tg.handled()
+        return self._told(query)
+
+    async def helper_answers(self, ref: MsgRef, text: str) -> None:
+        # Hana is the contract's helper ([staff] helper_ids), a member, not an admin.
+        await self.tg.say(GROUP_ID, TELEGRAM_HELPER, text, reply_to=int(ref.id))
 
     async def edit_and_send(self, case_id: int, text: str) -> None:
         card = self.tg.card_of(case_id)

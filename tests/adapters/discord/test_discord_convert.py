@@ -89,7 +89,8 @@ def test_a_question_in_help() -> None:
         community=GUILD,
         channel=HELP,
         id="1566738638438400021",
-        author=Author(id=ALICE, name="Alice", is_staff=False, is_bot=False),
+        # Her role names travel as facts: the core decides whether they make a helper.
+        author=Author(id=ALICE, name="Alice", roles=frozenset({"regulars"})),
         text="Hi! How do I reset my password? The email never comes.",
         created_at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
     )
@@ -101,7 +102,9 @@ def test_a_moderator_replying_in_a_thread() -> None:
     assert (message.channel, message.thread) == (THREAD, THREAD)
     assert message.reply_to == "1566737380147200022"
     assert message.mentions == (ALICE,)
-    assert message.author == Author(CAMILLE, "Camille (modo)", is_staff=True)
+    assert message.author == Author(
+        CAMILLE, "Camille (modo)", is_staff=True, roles=frozenset({"moderator"})
+    )
     assert message.created_at == datetime(2026, 11, 2, 9, 2, tzinfo=UTC)
 
 

@@ -1,0 +1,79 @@
+"""Two communities on one bot: cases, staff and language stay in their own community.
+
+The bot's first community keeps the defaults; the second (`[communities."platform:id"]`) has
+its own language and its own moderator, who moderates nothing in the first. Only platforms
+whose test world has a second community the bot listens to can run this (GAPS otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from types import MappingProxyType
+
+import pytest
+
+from bot.config import Config, community_key
+from tests.adapters.telegram.world import BOB, FORUM_ID
+from tests.contract.driver import CardAction, PlatformDriver, Who
+
+CANNOT = NotImplementedError
+_ONE = "the driver's test world has one community"
+GAPS: dict[tuple[str, str], tuple[str, type[BaseException]]] = {
+    ("test_two_communities_keep_apart_cases_staff_and_language", "console"): (_ONE, CANNOT),
+    ("test_two_communities_keep_apart_cases_staff_and_language", "discord"): (_ONE, CANNOT),
+    ("test_two_communities_keep_apart_cases_staff_and_language", "telegram-business"): (
+        "the business test world connects one business account",
+        CANNOT,
+    ),
+}
+# The second community of each platform's world, and who moderates only it.
+SECOND = {"telegram": (str(FORUM_ID), f"telegram:{BOB['id']}")}
+
+
+@pytest.fixture(autouse=True)
+def _known_gaps(request: pytest.FixtureRequest) -> None:
+    callspec = getattr(request.node, "callspec", None)
+    platform = str(callspec.params.get("platform")) if callspec else ""
+    gap = GAPS.get((request.node.originalname, platform))
+    if gap is not None:
+        reason, raises = gap
+        request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason, raises=raises))
+
+
+@pytest.fixture
+def contract_config() -> Callable[[Config], Config]:
+    """The second community speaks the other language and has its own moderator (Bob)."""
+
+    def two(config: Config) -> Config:
+        other = "en" if config.community.language == "fr" else "fr"
+        overrides = {}
+        for platform, (community, moderator) in SECOND.items():
+            overrides[community_key(platform, community)] = replace(
+                config,
+                community=replace(config.community, language=other, name="Second"),
+                staff=replace(config.staff, user_ids=config.staff.user_ids | {moderator}),
+            )
+        return replace(config, communities=MappingProxyType(overrides))
+
+    return two
+
+
+async def test_two_communities_keep_apart_cases_staff_and_language(
+    platform: PlatformDriver,
+) -> None:
+    await platform.member_says("How do I reset my password?")
+    await platform.member_says_elsewhere("How do I reset my password?")
+    first, second = await platform.cases()
+    assert first.community != second.community
+    # Each card speaks its own community's language.
+    first_card, second_card = await platform.card(first.id), await platform.card(second.id)
+    assert ("Cas n°" in first_card.text) != ("Cas n°" in second_card.text)
+    # The second community's moderator decides there, and nowhere else.
+    refused = await platform.press(Who.MEMBER, CardAction.APPROVE, first.id)
+    assert (await platform.case(first.id)).state.waiting, refused
+    await platform.press(Who.MEMBER, CardAction.APPROVE, second.id)
+    assert not (await platform.case(second.id)).state.waiting
+    (reply,) = await platform.outbox()
+    assert reply.community == second.community  # posted there, nothing in the first
+    assert platform.replies() == []  # the first community's place got nothing
