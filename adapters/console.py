@@ -305,7 +305,13 @@ class ConsoleSession:
             community=COMMUNITY,
             channel=channel or self.channel,
             id=f"c{next(self._ids)}",
-            author=Author(id=name.casefold(), name=name, is_staff=staff),
+            # The console reports its facts (whoever types /staff is an admin here); the
+            # core's StaffPolicy decides, as for every platform.
+            author=Author(
+                id=name.casefold(),
+                name=name,
+                standing=Standing(COMMUNITY, admin=True) if staff else None,
+            ),
             text=text,
             created_at=self.clock.now(),
             reply_to=reply_to,

@@ -139,6 +139,11 @@ class StaffConfig:
 
     user_ids: frozenset[str] = frozenset()
     roles: frozenset[str] = frozenset({"moderator"})
+    # Platform → role names whose messages answer as staff there without making a moderator
+    # (set by a platform's own section, e.g. `discord.staff_roles`), casefolded.
+    answer_roles: Mapping[str, frozenset[str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +283,21 @@ def _staff(section: dict[str, Any]) -> StaffConfig:
         user_ids=frozenset(ids),
         roles=frozenset(r.casefold() for r in _str_list(roles, "staff.roles")),
     )
+
+
+def _with_answer_roles(staff: StaffConfig, raw: dict[str, Any]) -> StaffConfig:
+    section = raw.get("discord")
+    if not isinstance(section, dict) or "staff_roles" not in section:
+        return staff
+    roles = section["staff_roles"]
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise ConfigError(
+            "discord.staff_roles",
+            f"expected a list of role names, got {_SHORT.repr(roles)}",
+            'write ["Moderator", "Support"]',
+        )
+    answer = MappingProxyType({"discord": frozenset(r.casefold() for r in roles)})
+    return StaffConfig(user_ids=staff.user_ids, roles=staff.roles, answer_roles=answer)
 
 
 def _str_list(value: object, key: str) -> tuple[str, ...]:
@@ -573,7 +593,7 @@ def parse_config(raw: dict[str, Any]) -> Config:
                 "a follow-up that late is a new case",
             )
         ),
-        staff=_staff(staff),
+        staff=_with_answer_roles(_staff(staff), raw),
         review=ReviewConfig(
             snooze=_within_a_week(
                 review,

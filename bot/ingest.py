@@ -81,10 +81,8 @@ class Ingestor:
         self._failed: set[str] = set()
 
     def is_staff(self, message: Message) -> bool:
-        """Staff per the adapter or per the configured list of moderator ids."""
-        return message.author.is_staff or self.staff.answers_as_staff(
-            message.platform, message.author.id
-        )
+        """Whether the message answers as staff: the StaffPolicy judges the author's facts."""
+        return self.staff.answers_as_staff(message)
 
     def ingest(self, message: Message, detection: Detection | None = None) -> IngestResult:
         """Store `message` once and act on it; delivering it again changes nothing.

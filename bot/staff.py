@@ -1,8 +1,10 @@
 """Who may moderate which community: the one place that turns platform facts into permission.
 
-Adapters report facts (role names, the platform's admin flag, in a given guild or chat); the core
-alone decides. A role in one Discord server says nothing of another, and a Telegram user id is not
-a Discord user id, so every decision is weighed in the case's own platform and community.
+Adapters report facts (role names, the platform's admin flag, in a given guild or chat), for the
+person pressing a button (`Actor`) and for the author of a message (`Author.standing`); the core
+alone decides, with one policy for both questions. A role in one Discord server says nothing of
+another, and a Telegram user id is not a Discord user id, so every decision is weighed in the
+case's own platform and community.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.config import StaffConfig
-from bot.models import Actor, Case
+from bot.models import Actor, Case, Message, Standing
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -40,21 +42,44 @@ class Scope:
         return self.communities is not None and not self.communities
 
 
+def _holds(standing: Standing, roles: frozenset[str]) -> bool:
+    # Role names are matched without regard to case: "Moderator" and "moderator" are one role.
+    return any(role.casefold() in roles for role in standing.roles)
+
+
 class StaffPolicy:
-    """Decides "may moderate" from `[staff]` and the facts an adapter reports."""
+    """Decides "may moderate" and "answers as staff" from `[staff]` and an adapter's facts.
+
+    One method per question, each judged on facts only (ids, role names, the platform's admin
+    flag in one community): a new question (a community helper, say) is one more method here.
+    """
 
     def __init__(self, config: StaffConfig) -> None:
-        """Judge with the configured operator ids and moderator role names."""
+        """Judge with the configured operator ids and role names."""
         self._operators = config.user_ids
         self._roles = config.roles
+        self._answer_roles = config.answer_roles
 
     def is_operator(self, actor: Actor) -> bool:
         """Listed in `[staff] user_ids` for the actor's platform: moderates all of it."""
         return operator_key(actor.platform, actor.id) in self._operators
 
-    def answers_as_staff(self, platform: str, user_id: str) -> bool:
-        """An operator's message answers cases like any staff reply."""
-        return operator_key(platform, user_id) in self._operators
+    def answers_as_staff(self, message: Message) -> bool:
+        """True when `message` answers cases as staff: the same people who may moderate there.
+
+        An operator of the platform, or an author whose facts in the message's own community
+        (the platform's admin flag, a moderator role, or a role that answers for the platform:
+        `answer_roles`) say so. A decision already taken and stored (`Author.is_staff`, read
+        back from the database) stands.
+        """
+        author = message.author
+        if author.is_staff or operator_key(message.platform, author.id) in self._operators:
+            return True
+        standing = author.standing
+        if standing is None or standing.community != message.community:
+            return False
+        roles = self._roles | self._answer_roles.get(message.platform, frozenset())
+        return standing.admin or _holds(standing, roles)
 
     def may_moderate(self, actor: Actor, platform: str, community: str) -> bool:
         """True when `actor` may decide on a case of `community` on `platform`."""
@@ -65,7 +90,7 @@ class StaffPolicy:
         standing = actor.standing_in(community)
         if standing is None:
             return False
-        return standing.admin or any(role.casefold() in self._roles for role in standing.roles)
+        return standing.admin or _holds(standing, self._roles)
 
     def may_decide(self, actor: Actor, case: Case) -> bool:
         """`may_moderate` for the case's own platform and community, with a log line if not."""
