@@ -277,11 +277,11 @@ class Runtime:
             await self.refresh(case_id)
 
     async def refresh(self, case_id: int) -> None:
-        """Update the case's card wherever it is shown."""
-        case = await self.call(self.core.cases.get, case_id)
-        platform = self._platforms.get(case.platform)
+        """Update the case's card wherever it is shown (the case is read once, here)."""
+        view = await self.call(self.core.card, case_id)
+        platform = self._platforms.get(view.case.platform)
         if platform is not None:
-            await platform.show_case(case)
+            await platform.show_case(view)
 
     async def show_replies_in_doubt(self, platform: str) -> int:
         """Re-draw the cards of `platform`'s cases whose reply is in doubt; return how many.
