@@ -33,6 +33,7 @@ from bot.models import (
     Standing,
 )
 from bot.review import Refusal, ReviewError
+from bot.runtime import settle_send
 
 _LOGGER = logging.getLogger(__name__)
 PLATFORM = "console"
@@ -413,14 +414,23 @@ class ConsoleSession:
         if view.actions:  # the card's buttons, as commands: exactly what the core allows now
             self.write("  → " + " · ".join(f"/{_COMMANDS[a]} {case.id}" for a in view.actions))
 
-    def _send(self, item: Outgoing) -> None:
-        # The console "platform" is this terminal: posting is printing.
+    def send_reply(self, item: Outgoing) -> str:
+        """Post an approved reply: the console "platform" is this terminal, posting is printing."""
         header = _TEXTS(
             "sent", self._ui(), who=item.approved_by, channel=item.channel, message=item.reply_to
         )
         self.write(header + "\n    " + item.text.replace("\n", "\n    "))
         # Replies get their own numbers so that typed messages stay c1, c2, … in typing order.
-        self.core.review.mark_sent(item.id, platform_message_id=f"r{next(self._sent)}")
+        return f"r{next(self._sent)}"
+
+    def _send(self, item: Outgoing) -> None:
+        # The runtime's send path, inline: the console posts, the core's rule records the outcome.
+        outcome: str | Exception
+        try:
+            outcome = self.send_reply(item)
+        except Exception as exc:
+            outcome = exc
+        settle_send(self.core.review, item, outcome)
 
     def _cmd_approve(self, rest: str) -> None:
         parts = rest.split()
