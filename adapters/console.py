@@ -34,6 +34,7 @@ from bot.models import (
     Standing,
 )
 from bot.review import Refusal, ReviewError
+from bot.runtime import settle_send
 
 _LOGGER = logging.getLogger(__name__)
 PLATFORM = "console"
@@ -329,7 +330,13 @@ class ConsoleSession:
             community=COMMUNITY,
             channel=channel or self.channel,
             id=f"c{next(self._ids)}",
-            author=Author(id=name.casefold(), name=name, is_staff=staff),
+            # The console reports its facts (whoever types /staff is an admin here); the
+            # core's StaffPolicy decides, as for every platform.
+            author=Author(
+                id=name.casefold(),
+                name=name,
+                standing=Standing(COMMUNITY, admin=True) if staff else None,
+            ),
             text=text,
             created_at=self.clock.now(),
             reply_to=reply_to,
@@ -441,14 +448,23 @@ class ConsoleSession:
             commands = (f"/{_HELPER_COMMANDS[a]} {case.id}" for a in view.helper_actions)
             self.write("  → " + " · ".join(commands))
 
-    def _send(self, item: Outgoing) -> None:
-        # The console "platform" is this terminal: posting is printing.
+    def send_reply(self, item: Outgoing) -> str:
+        """Post an approved reply: the console "platform" is this terminal, posting is printing."""
         header = _TEXTS(
             "sent", self._ui(), who=item.approved_by, channel=item.channel, message=item.reply_to
         )
         self.write(header + "\n    " + item.text.replace("\n", "\n    "))
         # Replies get their own numbers so that typed messages stay c1, c2, … in typing order.
-        self.core.review.mark_sent(item.id, platform_message_id=f"r{next(self._sent)}")
+        return f"r{next(self._sent)}"
+
+    def _send(self, item: Outgoing) -> None:
+        # The runtime's send path, inline: the console posts, the core's rule records the outcome.
+        outcome: str | Exception
+        try:
+            outcome = self.send_reply(item)
+        except Exception as exc:
+            outcome = exc
+        settle_send(self.core.review, item, outcome)
 
     def _cmd_approve(self, rest: str) -> None:
         parts = rest.split()

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.pipeline import scaled_lines
 from bot.app import Huitaine
+from bot.cardview import CardView
 from bot.clock import SystemClock
 from bot.config import parse_config
 from bot.models import Case, Message, Notice, Outgoing
@@ -93,7 +94,7 @@ class Sink:
     async def send_reply(self, item: Outgoing) -> str:
         return "0"
 
-    async def show_case(self, case: Case) -> None:
+    async def show_case(self, view: CardView) -> None:
         self.cards += 1
 
     async def post_notice(self, notice: Notice, case: Case) -> None:

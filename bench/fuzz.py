@@ -300,7 +300,7 @@ def telegram_convert() -> Target:
             raise _Refused from exc  # python-telegram-bot refuses it before our code runs
         message = update.effective_message if update is not None else None
         if message is not None:
-            converted = to_message(message, bot_id=1, staff_ids=frozenset({5}), usernames={})
+            converted = to_message(message, bot_id=1, admin_ids=frozenset({5}), usernames={})
             if converted is not None:
                 check_message(converted)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from bot.cardview import CardView
 from bot.errors import HuitaineError, UserError
 from bot.models import Case, Notice, Outgoing
 
@@ -48,8 +49,12 @@ class Adapter(Protocol):
         """
         ...
 
-    async def show_case(self, case: Case) -> None:
-        """Post or update the case's review card (from `core.card`) in the moderators' place."""
+    async def show_case(self, view: CardView) -> None:
+        """Post or update the case's review card in the moderators' place.
+
+        `view` is what the core says the card shows and allows now (`core.card`), read once by
+        the runtime: an adapter draws it and reads the case no more.
+        """
         ...
 
     async def post_notice(self, notice: Notice, case: Case) -> None:

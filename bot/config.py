@@ -151,6 +151,11 @@ class StaffConfig:
     # they never moderate. Role names (any case), and ids written `platform:id`.
     helper_roles: frozenset[str] = frozenset()
     helper_ids: frozenset[str] = frozenset()
+    # Platform → role names whose messages answer as staff there without making a moderator
+    # (set by a platform's own section, e.g. `discord.staff_roles`), casefolded.
+    answer_roles: Mapping[str, frozenset[str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +334,21 @@ def _platform_ids(value: object, key: str) -> frozenset[str]:
             )
         ids.append(f"{platform}:{user_id.strip()}")
     return frozenset(ids)
+
+
+def _with_answer_roles(staff: StaffConfig, raw: dict[str, Any]) -> StaffConfig:
+    section = raw.get("discord")
+    if not isinstance(section, dict) or "staff_roles" not in section:
+        return staff
+    roles = section["staff_roles"]
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise ConfigError(
+            "discord.staff_roles",
+            f"expected a list of role names, got {_SHORT.repr(roles)}",
+            'write ["Moderator", "Support"]',
+        )
+    answer = MappingProxyType({"discord": frozenset(r.casefold() for r in roles)})
+    return replace(staff, answer_roles=answer)
 
 
 def _str_list(value: object, key: str) -> tuple[str, ...]:
@@ -727,7 +747,7 @@ def _sections(raw: dict[str, Any]) -> Config:
                 "a follow-up that late is a new case",
             ),
         ),
-        staff=_staff(staff),
+        staff=_with_answer_roles(_staff(staff), raw),
         review=ReviewConfig(
             snooze=_within_a_week(
                 review,

@@ -85,16 +85,12 @@ class Ingestor:
         self._failed: set[str] = set()
 
     def is_staff(self, message: Message) -> bool:
-        """Staff per the adapter or per the configured list of moderator ids."""
-        return message.author.is_staff or self.staff.answers_as_staff(
-            message.platform, message.author.id, message.community
-        )
+        """Whether the message answers as staff: the StaffPolicy judges the author's facts."""
+        return self.staff.answers_as_staff(message)
 
     def is_helper(self, message: Message) -> bool:
         """A configured helper of the message's community (never staff: staff wins)."""
-        return not self.is_staff(message) and self.staff.answers_as_helper(
-            message.platform, message.community, message.author.id, message.author.roles
-        )
+        return not self.is_staff(message) and self.staff.answers_as_helper(message)
 
     def ingest(self, message: Message, detection: Detection | None = None) -> IngestResult:
         """Store `message` once and act on it; delivering it again changes nothing.

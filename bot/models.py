@@ -93,15 +93,19 @@ class NoticeKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Author:
-    """Who wrote a message, as the platform reports it."""
+    """Who wrote a message, as the platform reports it.
+
+    `standing` holds the platform's facts about the author in the message's own community
+    (role names, the admin flag); the core's StaffPolicy alone turns them into "answers as
+    staff". `is_staff` is that decision once taken and stored (read back from the database);
+    an adapter leaves it unset.
+    """
 
     id: str
     name: str
     is_staff: bool = False
     is_bot: bool = False
-    # Role names the platform reports for the author where they wrote (facts, not rights):
-    # the core decides from them who answers as a helper (bot.staff).
-    roles: frozenset[str] = frozenset()
+    standing: Standing | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from bot.app import Huitaine
 from bot.ingest import IngestResult, Outcome
 from bot.models import Actor, Detection, Message, Notice, Outgoing, SendState
 from bot.privacy import RetentionJob
+from bot.review import Review
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,6 +38,29 @@ def database_unavailable(exc: BaseException) -> bool:
         return False
     text = str(exc).lower()
     return any(word in text for word in _UNAVAILABLE)
+
+
+def settle_send(review: Review, item: Outgoing, outcome: str | Exception) -> Outgoing:
+    """Record what an adapter's `send_reply` gave: the one rule for every platform.
+
+    A platform id: *sent*. SendFailed: *failed* (surely not posted; it may be approved again).
+    Any other error: *unconfirmed* (maybe posted): a moderator must look before anything is
+    sent again. Runs on the core's thread (`Runtime.send`), or inline in the console.
+    """
+    if isinstance(outcome, SendFailed):
+        _LOGGER.warning("reply #%d refused by %s: %s", item.id, item.platform, outcome)
+        return review.mark_failed(item.id, str(outcome))
+    if isinstance(outcome, Exception):
+        # A dropped connection is weather, not a bug: one line; the traceback at debug level.
+        _LOGGER.warning(
+            "reply #%d: %s: %s; outcome unknown, waiting for a moderator",
+            item.id,
+            type(outcome).__name__,
+            outcome,
+        )
+        _LOGGER.debug("reply #%d send failed", item.id, exc_info=outcome)
+        return review.mark_unconfirmed(item.id)
+    return review.mark_sent(item.id, outcome)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,11 +301,11 @@ class Runtime:
             await self.refresh(case_id)
 
     async def refresh(self, case_id: int) -> None:
-        """Update the case's card wherever it is shown."""
-        case = await self.call(self.core.cases.get, case_id)
-        platform = self._platforms.get(case.platform)
+        """Update the case's card wherever it is shown (the case is read once, here)."""
+        view = await self.call(self.core.card, case_id)
+        platform = self._platforms.get(view.case.platform)
         if platform is not None:
-            await platform.show_case(case)
+            await platform.show_case(view)
 
     async def show_replies_in_doubt(self, platform: str) -> int:
         """Re-draw the cards of `platform`'s cases whose reply is in doubt; return how many.
@@ -313,24 +337,12 @@ class Runtime:
         platform = self._platforms.get(item.platform)
         if platform is None:
             raise RuntimeError(f"no adapter registered for {item.platform!r}")
+        outcome: str | Exception
         try:
-            platform_id = await platform.send_reply(item)
-        except SendFailed as exc:
-            _LOGGER.warning("reply #%d refused by %s: %s", item.id, item.platform, exc)
-            result = await self.call(self.core.review.mark_failed, item.id, str(exc))
+            outcome = await platform.send_reply(item)
         except Exception as exc:
-            # Maybe posted, maybe not: a moderator must look before anything is sent again.
-            # A dropped connection is weather, not a bug: one line; the traceback at debug level.
-            _LOGGER.warning(
-                "reply #%d: %s: %s; outcome unknown, waiting for a moderator",
-                item.id,
-                type(exc).__name__,
-                exc,
-            )
-            _LOGGER.debug("reply #%d send failed", item.id, exc_info=True)
-            result = await self.call(self.core.review.mark_unconfirmed, item.id)
-        else:
-            result = await self.call(self.core.review.mark_sent, item.id, platform_id)
+            outcome = exc
+        result = await self.call(settle_send, self.core.review, item, outcome)
         await self.refresh(item.case_id)
         return result
 

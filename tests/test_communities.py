@@ -16,6 +16,7 @@ from bot.ingest import IngestResult, Outcome
 from bot.models import Action, Actor, Answerer, Author, CaseState, Feedback, Kind, Standing
 from bot.report import build_report, render_text
 from bot.review import ReviewError
+from bot.staff import StaffPolicy
 from tests.conftest import COMMUNITY, MOD, START, MessageFactory
 
 # Friday 4 December 2026, 18:30 in Paris (17:30 UTC): after closing time.
@@ -210,10 +211,12 @@ def test_a_helpers_reply_marks_answered_by_the_community_and_a_moderator_decides
         case = core.cases.get(first)
         assert case.answered_by_community
         assert case.answered_as is Answerer.HELPER
-        # A helper role given by the platform counts as well.
-        role_helper = Author("h-2", "Hugo", roles=frozenset({"Helper"}))
-        assert not core.ingestor.staff.answers_as_helper("discord", COMMUNITY, "h-2")
+        # A role the platform reports counts only when configured as a helper role.
+        role_helper = Author("h-2", "Hugo", standing=Standing(COMMUNITY, frozenset({"Helper"})))
+        assert not core.ingestor.staff.answers_as_helper(replace(answer, author=role_helper))
         assert not core.ingestor.is_helper(replace(answer, author=role_helper))
+        with_role = StaffPolicy(parse_config({"staff": {"helper_roles": ["helper"]}}))
+        assert with_role.answers_as_helper(replace(answer, author=role_helper))
         assert core.review.confirm_helper(MOD, first).helper_confirmed
         second = core.ingest(msg("Why is my invoice missing?", author="u-2", name="Bo"))
         core.ingest(msg("@Bo check your spam", author="h-1", name="Hana"))

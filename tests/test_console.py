@@ -6,7 +6,7 @@ from adapters.console import ConsoleSession
 from bot.app import Huitaine
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.models import CaseState
+from bot.models import CaseState, SendState
 
 
 def session(config: Config, clock: ManualClock, db_path: Path) -> tuple[ConsoleSession, list[str]]:
@@ -75,3 +75,25 @@ def test_staff_reply_and_bad_commands_never_crash(
     ):
         assert chat.handle(line) is True
     chat.core.close()
+
+
+def test_a_reply_the_terminal_could_not_print_waits_in_doubt(
+    config: Config, clock: ManualClock, db_path: Path
+) -> None:
+    # The console sends through the same rule as every platform: a failure while posting
+    # leaves the reply in doubt for a moderator, never marked sent, never lost.
+    out: list[str] = []
+    core = Huitaine(config, clock=clock, database=db_path)
+
+    def write(text: str) -> None:
+        if text.lstrip().startswith("✉"):
+            raise BrokenPipeError("terminal closed")
+        out.append(text)
+
+    chat = ConsoleSession(core, clock, write)
+    chat.handle("alice: ma commande n'est jamais arrivée, toujours rien reçu")
+    chat.handle("/approve 1")
+    (reply,) = core.review.outbox(SendState.UNCONFIRMED)
+    assert reply.case_id == 1
+    assert core.cases.get(1).state is not CaseState.ANSWERED
+    core.close()

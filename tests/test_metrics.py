@@ -90,8 +90,8 @@ class Sent:
     async def send_reply(self, item: Any) -> str:
         return "p-1"
 
-    async def show_case(self, case: Any) -> None:
-        self.cards.append(case)
+    async def show_case(self, view: Any) -> None:
+        self.cards.append(view.case)
 
     async def post_notice(self, notice: Any, case: Any) -> None:
         return None

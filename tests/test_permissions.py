@@ -183,3 +183,15 @@ def test_lists_and_reports_show_only_the_moderators_own_communities(
     assert "Zed" in theirs_report
     assert "Alice" not in theirs_report
     assert "Alice" in core.report_text(scope=core.review.scope(staff))
+
+
+@pytest.mark.parametrize("who", [w for w, (a, _) in ACTORS.items() if a.platform == "discord"])
+def test_whoever_may_act_on_a_case_answers_it_as_staff(
+    who: str, core: Huitaine, msg: MessageFactory
+) -> None:
+    # One policy, two questions: the facts that let someone act on this community's cases
+    # make their message there a staff answer, and nothing less or more.
+    actor, allowed = ACTORS[who]
+    said = msg("c'est réglé, merci", author=actor.id, name=actor.name)
+    said = replace(said, author=replace(said.author, standing=next(iter(actor.standing), None)))
+    assert core.ingestor.is_staff(said) is allowed

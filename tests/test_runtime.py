@@ -10,6 +10,7 @@ import pytest
 
 from bot.adapter import SendFailed
 from bot.app import Huitaine
+from bot.cardview import CardView
 from bot.clock import ManualClock
 from bot.models import Case, CaseState, Notice, Outgoing, SendState
 from bot.runtime import Runtime
@@ -35,8 +36,8 @@ class RecordingPlatform:
         self.sent.append(item)
         return f"p{len(self.sent)}"
 
-    async def show_case(self, case: Case) -> None:
-        self.cards.append((case.id, case.state))
+    async def show_case(self, view: CardView) -> None:
+        self.cards.append((view.case.id, view.case.state))
 
     async def post_notice(self, notice: Notice, case: Case) -> None:
         if self.fail_notice:

@@ -24,6 +24,7 @@ from adapters.discord.sdk import app_commands, discord
 from adapters.discord.sending import send_reply
 from adapters.discord.settings import DiscordSettings, parse_settings
 from bot.adapter import PlatformSetupError
+from bot.cardview import CardView
 from bot.config import Config
 from bot.models import Actor, Case, Message, Notice, Outgoing
 from bot.runtime import Runtime
@@ -242,9 +243,9 @@ class DiscordAdapter:
 
     # ------------------------------------------------------------------ outbound (Adapter)
 
-    async def show_case(self, case: Case) -> None:
+    async def show_case(self, view: CardView) -> None:
         """Post the case's card in the review channel, or edit it in place."""
-        await self.cards.show_case(case)
+        await self.cards.show_case(view)
 
     async def send_reply(self, item: Outgoing) -> str:
         """Post an approved reply once, as a reply to the member's message; return its id."""

@@ -130,10 +130,11 @@ class Cards:
         """On the core's thread: where the card is, and what the core says it shows."""
         return self.core.cards.for_case(case_id, PLATFORM), self.core.card(case_id)
 
-    async def show_case(self, case: Case) -> None:
+    async def show_case(self, card: CardView) -> None:
         """Post the case's card in the review channel, or edit it in place."""
+        case = card.case
         async with self._card_locks[case.id % _CARD_LOCKS]:
-            ref, card = await self.runtime.call(self.card_state, case.id)
+            ref = await self.runtime.call(self.core.cards.for_case, case.id, PLATFORM)
             now = self.core.clock.now()
             embed = render.case_embed(card, language=self.language, now=now)
             view = view_of(render.case_buttons(card, language=self.language))

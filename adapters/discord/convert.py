@@ -15,7 +15,7 @@ from typing import Any
 
 from adapters.discord.settings import DiscordSettings
 from bot.clock import in_range
-from bot.models import Author, Message
+from bot.models import Author, Message, Standing
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -132,8 +132,8 @@ class GuildFacts:
         return Place(channel_id, parent, parent is not None)
 
     def role_names(self, role_ids: Iterable[str]) -> frozenset[str]:
-        """Names (case-folded) of the known roles among `role_ids`."""
-        return frozenset(self.roles[r].name.casefold() for r in role_ids if r in self.roles)
+        """Names (as written) of the known roles among `role_ids`; the core ignores case."""
+        return frozenset(self.roles[r].name for r in role_ids if r in self.roles)
 
     def can_manage_messages(self, author_id: str, role_ids: Iterable[str]) -> bool:
         """Guild-wide Manage Messages: owner, or granted by @everyone or one of the roles."""
@@ -262,25 +262,22 @@ def admit(facts: MessageFacts, place: Place, settings: DiscordSettings, *, bot_i
     return not settings.channels or bool(where & settings.channels)
 
 
-def is_staff(role_names: Iterable[str], can_manage: bool, settings: DiscordSettings) -> bool:
-    """A member whose messages count as staff answers: a staff role, or Manage Messages."""
-    if settings.manage_messages_is_staff and can_manage:
-        return True
-    return any(name.casefold() in settings.staff_roles for name in role_names)
+def standing(
+    guild_id: str, role_names: Iterable[str], can_manage: bool, settings: DiscordSettings
+) -> Standing:
+    """The facts about a member in their server that the core judges.
+
+    Role names, and Manage Messages as the admin flag when `manage_messages_is_staff` counts it.
+    """
+    return Standing(
+        guild_id, frozenset(role_names), admin=settings.manage_messages_is_staff and can_manage
+    )
 
 
 def to_message(
-    facts: MessageFacts,
-    place: Place,
-    *,
-    staff: bool,
-    edited: bool = False,
-    roles: frozenset[str] = frozenset(),
+    facts: MessageFacts, place: Place, *, author: Standing | None, edited: bool = False
 ) -> Message:
-    """The core's Message: a thread (or forum post) is both the channel and the thread.
-
-    `roles` are the author's role names, case-folded: facts the core weighs (helpers).
-    """
+    """The core's Message: a thread (or forum post) is both the channel and the thread."""
     return Message(
         platform=PLATFORM,
         community=str(facts.guild_id),
@@ -289,9 +286,8 @@ def to_message(
         author=Author(
             id=facts.author_id,
             name=facts.author_name,
-            is_staff=staff,
             is_bot=facts.author_is_bot,
-            roles=frozenset(name.casefold() for name in roles),
+            standing=author,
         ),
         text=facts.content,
         created_at=facts.created_at,
@@ -317,9 +313,13 @@ def convert_payload(
     place = guild.place(facts.channel_id)
     if not admit(facts, place, settings, bot_id=bot_id):
         return None
-    names = guild.role_names(facts.role_ids)
-    staff = is_staff(names, guild.can_manage_messages(facts.author_id, facts.role_ids), settings)
-    return to_message(facts, place, staff=staff, edited=edited, roles=names)
+    facts_there = standing(
+        str(facts.guild_id),
+        guild.role_names(facts.role_ids),
+        guild.can_manage_messages(facts.author_id, facts.role_ids),
+        settings,
+    )
+    return to_message(facts, place, author=facts_there, edited=edited)
 
 
 def modal_values(data: Mapping[str, Any]) -> dict[str, str]:

@@ -11,7 +11,7 @@ from adapters.discord.convert import (
     MessageFacts,
     Place,
     admit,
-    is_staff,
+    standing,
     to_message,
 )
 from adapters.discord.people import member_roles
@@ -87,9 +87,8 @@ class Inbound:
         if not admit(facts, place, self.settings, bot_id=self._bot_id()):
             return None
         names, manage = member_roles(message.author)
-        return to_message(
-            facts, place, staff=is_staff(names, manage, self.settings), edited=edited, roles=names
-        )
+        author = standing(str(facts.guild_id), names, manage, self.settings)
+        return to_message(facts, place, author=author, edited=edited)
 
     async def on_message(self, message: discord.Message) -> None:
         """Ingest a new message (the core stores it once, whatever the gateway replays)."""

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 import ijson
+
+from bot.config import StaffConfig
+from bot.models import Message
+from bot.staff import StaffPolicy, operator_key
 
 _LOGGER = logging.getLogger(__name__)
 # A chat message is a few levels deep; a record nested deeper is garbage or an attack, and is
@@ -34,21 +39,31 @@ _MAX_CARRY = 1 << 20  # a megabyte of backslashes is read as it comes
 
 @dataclass(frozen=True, slots=True)
 class StaffRule:
-    """Who counts as staff in an export: role names (any case) or user ids."""
+    """Who counts as staff in an export: the core's StaffPolicy, with the audit's own lists.
+
+    Importers report facts (the roles an export names); the policy that decides for the live
+    bot decides here too. Exports write ids without a platform: `user_ids` are taken as ids of
+    the export's own platform.
+    """
 
     roles: frozenset[str] = frozenset()
     user_ids: frozenset[str] = frozenset()
 
-    def is_staff(self, user_id: str, roles: list[str] | tuple[str, ...] = ()) -> bool:
-        """True when the user id is listed or one of the roles matches."""
-        if user_id in self.user_ids:
-            return True
-        return any(role.casefold() in self.roles for role in roles)
+    def decide(self, message: Message) -> Message:
+        """`message` with the core's decision on whether it answers as staff."""
+        staff = _policy(self, message.platform).answers_as_staff(message)
+        return replace(message, author=replace(message.author, is_staff=staff))
 
     @classmethod
     def of(cls, roles: list[str] | None = None, user_ids: list[str] | None = None) -> StaffRule:
         """Build a rule from command-line or config lists."""
         return cls(frozenset(r.casefold() for r in roles or []), frozenset(user_ids or []))
+
+
+@functools.lru_cache(maxsize=8)
+def _policy(rule: StaffRule, platform: str) -> StaffPolicy:
+    operators = frozenset(operator_key(platform, user_id) for user_id in rule.user_ids)
+    return StaffPolicy(StaffConfig(user_ids=operators, roles=rule.roles))
 
 
 class SkipRecord(ValueError):

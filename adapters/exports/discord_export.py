@@ -18,7 +18,7 @@ from adapters.exports.common import (
     records,
 )
 from bot.clock import parse_timestamp
-from bot.models import Author, Message
+from bot.models import Author, Message, Standing
 
 _LOGGER = logging.getLogger(__name__)
 PLATFORM = "discord"
@@ -64,9 +64,10 @@ def _message(record: Any, header: dict[str, str], staff: StaffRule) -> Message:
         thread = channel
         channel = header.get("channel.categoryId") or channel
     content = record.get("content")
-    return Message(
+    community = header.get("guild.id", "0")
+    message = Message(
         platform=PLATFORM,
-        community=header.get("guild.id", "0"),
+        community=community,
         channel=channel,
         id=message_id,
         thread=thread,
@@ -74,8 +75,9 @@ def _message(record: Any, header: dict[str, str], staff: StaffRule) -> Message:
         author=Author(
             id=author_id,
             name=str(name),
-            is_staff=staff.is_staff(author_id, roles),
             is_bot=bool(author.get("isBot", False)),
+            # What the export says of the author; the core's policy decides (`decide`).
+            standing=Standing(community, frozenset(roles)),
         ),
         text=content if isinstance(content, str) else "",
         created_at=created,
@@ -86,6 +88,7 @@ def _message(record: Any, header: dict[str, str], staff: StaffRule) -> Message:
         ),
         edited=bool(record.get("timestampEdited")),
     )
+    return staff.decide(message)
 
 
 def _list(value: Any) -> list[Any]:

@@ -95,7 +95,7 @@ def _message(record: Any, chat: _Chat, staff: StaffRule) -> Message:
     if isinstance(reply_to, int) and reply_to in chat.topics:
         # In a forum, a message "replying" to the topic's creation is simply in that topic.
         thread, reply_to = str(reply_to), None
-    return Message(
+    message = Message(
         platform=PLATFORM,
         community=chat.id,
         channel=chat.id,
@@ -105,13 +105,13 @@ def _message(record: Any, chat: _Chat, staff: StaffRule) -> Message:
         author=Author(
             id=author_id,
             name=str(name),
-            is_staff=staff.is_staff(author_id),
         ),
         text=flatten_text(record.get("text")),
         created_at=created,
         mentions=_mentions(record),
         edited="edited" in record,
     )
+    return staff.decide(message)
 
 
 def _is_message(prefix: str) -> bool:

@@ -43,6 +43,7 @@ from adapters.telegram.sending import send_reply
 from adapters.telegram.settings import TelegramSettings, parse_settings
 from bot import redaction
 from bot.adapter import PlatformSetupError
+from bot.cardview import CardView
 from bot.config import Config, ConfigError
 from bot.models import Actor, Case, Notice, Outgoing
 from bot.runtime import Runtime
@@ -282,9 +283,9 @@ class TelegramAdapter:
 
     # -- outbound: the calls the core makes (the Adapter protocol) ------------------------------
 
-    async def show_case(self, case: Case) -> None:
+    async def show_case(self, view: CardView) -> None:
         """Queue the case's card update; cards never hold up the inbound updates."""
-        await self.cards.show_case(case)
+        await self.cards.show_case(view)
 
     async def send_reply(self, item: Outgoing) -> str:
         """Post an approved reply as a reply to the member's message, in plain text, once."""

@@ -125,21 +125,31 @@ def _business_message(
         and isinstance(chat, Chat)
         and (user.id != chat.id or user.id == owner_id)
     )
-    staff = {user.id} if business_side and isinstance(user, User) else set()
-    converted = to_message(message, bot_id=bot_id, staff_ids=staff, edited=edited)
+    converted = to_message(message, bot_id=bot_id, edited=edited)
     if converted is None:
         return None
+    community = community_of(link_id)
+    # What the business account sends is the business speaking (the owner or an employee in
+    # the app): a fact the core's staff policy reads as staff of this connection's community.
+    author = dataclasses.replace(
+        converted.author, standing=Standing(community, admin=business_side)
+    )
     if business_side and message.is_from_offline:
         # A greeting or away message Telegram sent on its own: not a human answer, and the
         # customer is still waiting. Kept, as another bot's message is, and never an answer.
-        automatic = dataclasses.replace(converted.author, is_staff=False, is_bot=True)
-        return dataclasses.replace(converted, community=community_of(link_id), author=automatic)
+        automatic = dataclasses.replace(
+            author, is_staff=False, is_bot=True, standing=Standing(community)
+        )
+        return dataclasses.replace(converted, community=community, author=automatic)
     mentions = converted.mentions
     if business_side:
         # In a one-to-one chat every word of the business is addressed to the customer.
         mentions = (*mentions, converted.channel)
     return dataclasses.replace(
-        converted, community=community_of(link_id), mentions=tuple(dict.fromkeys(mentions))
+        converted,
+        community=community,
+        author=author,
+        mentions=tuple(dict.fromkeys(mentions)),
     )
 
 

@@ -65,6 +65,7 @@ class Cards:
         # A small pool of locks: two updates of one case must not both post a new card.
         self._card_locks = [asyncio.Lock() for _ in range(_CARD_LOCKS)]
         self._card_pending: set[int] = set()
+        self._latest: dict[int, CardView] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
 
     def review_chat(self, case: Case) -> int:
@@ -117,16 +118,19 @@ class Cards:
             text = f"{text}\n\n{why}"
         return text, case_keyboard(view.case.id, language, view.actions)
 
-    async def show_case(self, case: Case) -> None:
+    async def show_case(self, view: CardView) -> None:
         """Queue the card's update and return: cards never hold up the inbound updates.
 
         The moderators' chat has its own flood limits (about 20 messages a minute in a group);
         waiting them out must not stop members' messages from being stored and detected.
         """
-        if case.id in self._card_pending:
-            return  # the queued update reads the case when it runs: it will show this change
-        self._card_pending.add(case.id)
-        task = self.runtime.spawn(f"telegram-card-{case.id}", self._update_card(case.id))
+        case_id = view.case.id
+        # Views come in the order the core read them: the last one given is the latest state.
+        self._latest[case_id] = view
+        if case_id in self._card_pending:
+            return  # the queued update draws the latest view when it runs: this one
+        self._card_pending.add(case_id)
+        task = self.runtime.spawn(f"telegram-card-{case_id}", self._update_card(case_id))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -135,10 +139,12 @@ class Cards:
             async with self._card_locks[case_id % _CARD_LOCKS]:
                 # From here on a new change queues a new update, which waits for this one.
                 self._card_pending.discard(case_id)
-                # The case is read afresh: the update shows the latest state, whatever queued it.
-                view = await self.runtime.call(self._card_view, case_id)
-                await self.people.know_chat(view.view.case.channel)
-                await self._show(view, move=False)
+                # The latest view given, whatever queued the update; only the card's place is
+                # read here.
+                view = self._latest.pop(case_id)
+                ref = await self.runtime.call(self.core.cards.for_case, case_id, PLATFORM)
+                await self.people.know_chat(view.case.channel)
+                await self._show(PlacedCard(view, ref), move=False)
         except Exception:
             # The case is safe in the database; the next change or /case N shows it again.
             _LOGGER.exception("card of case %d not shown", case_id)

@@ -10,7 +10,7 @@ from telegram import Chat, ChatFullInfo, MessageEntity, User
 from telegram import Message as TgMessage
 
 from bot.clock import in_range
-from bot.models import Author, Message
+from bot.models import Author, Message, Standing
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -98,7 +98,8 @@ def _name(*candidates: object) -> str:
     return "?"
 
 
-def _author(message: TgMessage, staff_ids: Container[int]) -> Author | None:
+def _author(message: TgMessage, admin_ids: Container[int]) -> Author | None:
+    """The author, with the facts the core judges: whether they are an admin of the chat."""
     chat = message.chat
     sender_chat = message.sender_chat
     user = message.from_user
@@ -108,14 +109,16 @@ def _author(message: TgMessage, staff_ids: Container[int]) -> Author | None:
     if not isinstance(user, User | None):
         raise BadUpdate("from is not a user")
     chat_id = _id(chat.id, "chat.id")
+    community = _community(chat, chat_id)
     if sender_chat is not None:
         sender_id = _id(sender_chat.id, "sender_chat.id")
         if sender_id == chat_id:
             # An anonymous admin speaks as the group itself; only admins can do that.
-            return Author(str(chat_id), _name(chat.title, str(chat_id)), is_staff=True)
+            anonymous = Standing(community, admin=True)
+            return Author(str(chat_id), _name(chat.title, str(chat_id)), standing=anonymous)
         # A channel's post forwarded into its discussion group is the owners speaking.
-        staff = bool(message.is_automatic_forward)
-        return Author(str(sender_id), _name(sender_chat.title, str(sender_id)), staff)
+        owners = Standing(community, admin=bool(message.is_automatic_forward))
+        return Author(str(sender_id), _name(sender_chat.title, str(sender_id)), standing=owners)
     if user is None:
         return None
     user_id = _id(user.id, "from.id")
@@ -124,9 +127,14 @@ def _author(message: TgMessage, staff_ids: Container[int]) -> Author | None:
     return Author(
         id=str(user_id),
         name=_name(" ".join(parts), user.username, str(user_id)),
-        is_staff=user_id in staff_ids,
         is_bot=bool(user.is_bot),
+        standing=Standing(community, admin=user_id in admin_ids),
     )
+
+
+def _community(chat: Chat, chat_id: int) -> str:
+    # Every private chat belongs to one community, the bot's inbox.
+    return PRIVATE_COMMUNITY if chat.type == "private" else str(chat_id)
 
 
 def _mentions(message: TgMessage, usernames: Mapping[str, int]) -> tuple[str, ...]:
@@ -163,7 +171,7 @@ def to_message(
     message: TgMessage,
     *,
     bot_id: int,
-    staff_ids: Container[int] = frozenset(),
+    admin_ids: Container[int] = frozenset(),
     usernames: Mapping[str, int] | None = None,
     edited: bool = False,
 ) -> Message | None:
@@ -171,10 +179,11 @@ def to_message(
 
     Messages without text (stickers, joins, service messages) and the bot's own messages give
     None; other bots' messages come through with `is_bot` set, and the core ignores them. An
-    update of a shape the Bot API does not send gives None with a log line.
+    update of a shape the Bot API does not send gives None with a log line. `admin_ids` are
+    the users to report as admins of the chat (a fact: the core decides who answers as staff).
     """
     try:
-        return _to_message(message, bot_id, staff_ids, usernames or {}, edited)
+        return _to_message(message, bot_id, admin_ids, usernames or {}, edited)
     except BadUpdate as exc:
         _LOGGER.warning("update skipped (message %.40r): %s", message.message_id, exc)
         return None
@@ -183,7 +192,7 @@ def to_message(
 def _to_message(
     message: TgMessage,
     bot_id: int,
-    staff_ids: Container[int],
+    admin_ids: Container[int],
     usernames: Mapping[str, int],
     edited: bool,
 ) -> Message | None:
@@ -194,7 +203,7 @@ def _to_message(
         raise BadUpdate("text is not a string")
     if isinstance(message.from_user, User) and message.from_user.id == bot_id:
         return None
-    author = _author(message, staff_ids)
+    author = _author(message, admin_ids)
     if author is None:
         return None
     created = message.date

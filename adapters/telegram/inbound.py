@@ -31,12 +31,12 @@ class Inbound:
         if message is None:
             return
         self.people.learn(message)
-        staff = await self.people.staff_ids(message.chat)
+        admins = await self.people.admin_ids(message.chat)
         edited = update.edited_message is not None
         converted = to_message(
             message,
             bot_id=self._bot_id(),
-            staff_ids=staff,
+            admin_ids=admins,
             usernames=self.people.usernames,
             edited=edited,
         )

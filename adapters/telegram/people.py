@@ -93,8 +93,11 @@ class Directory:
             return (chat_id,) if chat_id is not None else ()
         return self.settings.community_chats
 
-    async def staff_ids(self, chat: Chat) -> set[int]:
-        """The users who count as staff in `chat`: configured ids and the chat's admins."""
+    async def admin_ids(self, chat: Chat) -> set[int]:
+        """The users reported as admins of `chat`: its admins and `staff_user_ids`.
+
+        A private chat has no admins of its own: the admins of any community chat stand for it.
+        """
         ids = set(self.settings.staff_user_ids)
         chats = self.settings.community_chats if chat.type == Chat.PRIVATE else (chat.id,)
         for chat_id in chats:

@@ -119,7 +119,7 @@ def test_telegram_conversion_never_raises(data: dict[str, Any]) -> None:
         return  # python-telegram-bot refused it before our code runs
     message = update.effective_message if update is not None else None
     if message is not None:
-        converted = to_message(message, bot_id=1, staff_ids=frozenset({5}))
+        converted = to_message(message, bot_id=1, admin_ids=frozenset({5}))
         if converted is not None:
             storable(converted)
 

@@ -9,8 +9,13 @@ from telegram import Update
 
 from adapters.telegram.business import business_message, link_from
 from bot.business import LinkState, community_of, link_of
+from bot.config import StaffConfig
+from bot.staff import StaffPolicy
 from tests.adapters.telegram.fake_bot_api import BOT_USER
 from tests.adapters.telegram.world import BUSINESS_ID, CUSTOMER, OWNER, payload
+
+# The core judges the facts the adapter reports (the default staff policy: no ids listed).
+STAFF = StaffPolicy(StaffConfig())
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 BOT_ID = BOT_USER["id"]
@@ -65,7 +70,7 @@ def test_a_customer_message_is_a_member_message_of_the_business_community() -> N
     assert converted.channel == str(CUSTOMER["id"])
     assert converted.id == "310"
     assert converted.author.name == "Léa Roux"
-    assert not converted.author.is_staff
+    assert not STAFF.answers_as_staff(converted)
     assert "commande" in converted.text
 
 
@@ -87,7 +92,7 @@ def test_the_owner_writing_from_the_app_answers_the_customer_as_staff() -> None:
             message("business_owner_reply_fr"), bot_id=BOT_ID, owner_id=owner_id
         )
         assert converted is not None
-        assert converted.author.is_staff
+        assert STAFF.answers_as_staff(converted)
         assert converted.mentions == (str(CUSTOMER["id"]),)
 
 
@@ -114,4 +119,4 @@ def test_an_away_message_sent_by_telegram_is_no_answer() -> None:
     assert away is not None
     assert away.community == COMMUNITY
     assert away.author.is_bot
-    assert not away.author.is_staff
+    assert not STAFF.answers_as_staff(away)

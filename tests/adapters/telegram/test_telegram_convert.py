@@ -18,6 +18,9 @@ from adapters.telegram.convert import (
     utf16_len,
 )
 from adapters.telegram.keyboard import Act, decode
+from bot.config import StaffConfig
+from bot.models import Message
+from bot.staff import StaffPolicy
 from tests.adapters.telegram.fake_bot_api import BOT_USER
 from tests.adapters.telegram.world import ALICE, BOB, CAMILLE, FORUM_ID, GROUP_ID, payload
 
@@ -33,8 +36,13 @@ def tg_message(name: str) -> TgMessage:
     return message
 
 
+def answers_as_staff(message: Message) -> bool:
+    """The core's decision on the facts the adapter reported (default `[staff]`)."""
+    return StaffPolicy(StaffConfig()).answers_as_staff(message)
+
+
 def convert(name: str, **kw: Any) -> Any:
-    return to_message(tg_message(name), bot_id=BOT_ID, staff_ids=STAFF, **kw)
+    return to_message(tg_message(name), bot_id=BOT_ID, admin_ids=STAFF, **kw)
 
 
 def test_group_complaint_becomes_a_message() -> None:
@@ -44,7 +52,7 @@ def test_group_complaint_becomes_a_message() -> None:
     assert message.id == "4201"
     assert message.author.id == str(ALICE["id"])
     assert message.author.name == "Alice Martin"
-    assert not message.author.is_staff
+    assert not answers_as_staff(message)
     assert not message.author.is_bot
     assert message.text.startswith("Bonjour, toujours pas reçu ma commande")
     assert message.created_at == START
@@ -65,13 +73,13 @@ def test_explicit_reply_inside_a_topic_keeps_both() -> None:
     message = convert("forum_explicit_reply")
     assert message.thread == "76"
     assert message.reply_to == "312"
-    assert message.author.is_staff
+    assert answers_as_staff(message)
 
 
 def test_staff_reply_carries_reply_to_and_a_resolved_mention() -> None:
     message = convert("staff_reply_fr", usernames={"alice_m": ALICE["id"]})
     assert message.reply_to == "4201"
-    assert message.author.is_staff
+    assert answers_as_staff(message)
     assert message.mentions == (str(ALICE["id"]),)
 
 
@@ -108,14 +116,14 @@ def test_caption_is_the_text() -> None:
 def test_anonymous_admin_speaks_as_the_group_and_is_staff() -> None:
     message = convert("anonymous_admin_fr")
     assert message.author.id == str(GROUP_ID)
-    assert message.author.is_staff
+    assert answers_as_staff(message)
     assert not message.author.is_bot
 
 
 def test_linked_channel_post_is_staff() -> None:
     message = convert("automatic_forward_fr")
     assert message.author.id == "-1002233445566"
-    assert message.author.is_staff
+    assert answers_as_staff(message)
 
 
 def test_other_bots_come_through_flagged() -> None:
