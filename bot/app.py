@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -116,7 +117,11 @@ class Huitaine:
 
     def card(self, case_id: int) -> CardView:
         """What the case's card shows and allows now (the same rule on every platform)."""
-        return card_view(self.cases.get(case_id), self.review.replies_of(case_id))
+        case = self.cases.get(case_id)
+        view = card_view(case, self.review.replies_of(case_id))
+        if case.suggestions:
+            view = replace(view, source=self.ingestor.drafter.source_of(case.suggestions[0]))
+        return view
 
     def waiting(self, scope: Scope | None = None) -> list[Case]:
         """Cases whose member still waits, soonest target first (only `scope`'s, if given)."""

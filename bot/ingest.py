@@ -19,9 +19,10 @@ from bot.detect.base import Detector
 from bot.memory import ReplyMemory
 from bot.models import Author, CaseState, Detection, Kind, Message
 from bot.privacy import erase_message, erasing
+from bot.retrieval_drafts import build_drafter
 from bot.staff import StaffPolicy
 from bot.storage import Store, dumps, loads
-from bot.suggest import MAX_SUGGESTIONS, Suggester
+from bot.suggest import Suggester
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class Ingestor:
         self.suggester = suggester
         self.cases = CaseBook(store, config.deadlines)
         self.memory = ReplyMemory(store)
+        self.drafter = build_drafter(store, config, detector, suggester)
         self.staff = StaffPolicy(config.staff)
         # Keys of messages whose processing raised in this run; start-up covers older runs.
         self._failed: set[str] = set()
@@ -334,19 +336,16 @@ class Ingestor:
         return self.detector.detect_batch([text])[0]
 
     def _suggest(self, case_id: int, message: Message, kind: Kind, language: str) -> None:
-        member = message.author.name
-        drafted = self.suggester.suggest(
+        ranked = self.drafter.draft(
             text=message.text,
             kind=kind,
             language=language,
-            member=member,
-            community=self.config.community.name,
+            member=message.author.name,
+            community_name=self.config.community.name,
+            platform=message.platform,
+            community=message.community,
+            exclude_case=case_id,
         )
-        remembered = self.memory.suggest(
-            text=message.text, kind=kind, language=language, member=member
-        )
-        # A reply a moderator wrote for the same request beats a generic template.
-        ranked = sorted(remembered + drafted, key=lambda s: -s.score)[:MAX_SUGGESTIONS]
         self.cases.save_suggestions(case_id, ranked)
 
     def _mark_processed(self, message: Message, detection: Detection | None) -> None:

@@ -441,6 +441,7 @@ class TelegramAdapter:
             place=self._place(view.case),
             unconfirmed=view.in_doubt,
             failed=view.failed,
+            source=view.source_line(self.language, self.tz),
         )
         return text, case_keyboard(view.case.id, self.language, view.actions)
 

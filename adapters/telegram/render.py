@@ -63,6 +63,7 @@ def render_card(
     place: Place,
     unconfirmed: Outgoing | None = None,
     failed: Outgoing | None = None,
+    source: str | None = None,
 ) -> str:
     """The review card of a case: who, where, what, how sure, by when, and the draft."""
     header = " · ".join(
@@ -120,6 +121,7 @@ def render_card(
             draft = (
                 tr("card_suggestion", language)
                 + "\n"
+                + (f"({source})\n" if source else "")
                 + sign(case.suggestions[0].text, tr("your_name", language))
             )
         else:
