@@ -440,7 +440,10 @@ class ConsoleSession:
             self._say("in_doubt", reply=view.in_doubt.id, case=case.id)
         for rank, suggestion in enumerate(case.suggestions, start=1):
             text = suggestion.text.replace("{moderator}", self.actor.name).replace("\n", "\n     ")
-            self.write(f"  [{rank}] ({suggestion.source})\n     {text}")
+            source = self.core.ingestor.drafter.source_of(suggestion).describe(
+                self.language, self.tz
+            )
+            self.write(f"  [{rank}] ({source})\n     {text}")
         if view.actions:  # the card's buttons, as commands: exactly what the core allows now
             self.write("  → " + " · ".join(f"/{_COMMANDS[a]} {case.id}" for a in view.actions))
         if view.helper_actions:

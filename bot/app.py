@@ -123,11 +123,14 @@ class Huitaine:
         view = card_view(case, self.review.replies_of(case_id))
         policy = self.cases.policy_of(case)
         language = self.config.for_community(case.platform, case.community).community.language
-        return replace(
+        view = replace(
             view,
             target_label=policy.describe_target(case.target_at, language),
             business_hours=policy.business is not None,
         )
+        if case.suggestions:
+            view = replace(view, source=self.ingestor.drafter.source_of(case.suggestions[0]))
+        return view
 
     def waiting(self, scope: Scope | None = None) -> list[Case]:
         """Cases whose member still waits, soonest target first (only `scope`'s, if given)."""

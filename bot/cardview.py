@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
+from typing import TYPE_CHECKING
 
 from bot.models import Case, Outgoing, SendState
+
+if TYPE_CHECKING:
+    from bot.retrieval_source import DraftSource
 
 
 class CardAction(enum.StrEnum):
@@ -77,6 +82,11 @@ class CardView:
     # business hours apply; "" where the caller did not work it out.
     target_label: str = ""
     business_hours: bool = False
+    source: DraftSource | None = None  # where the first draft comes from
+
+    def source_line(self, language: str, tz: tzinfo = UTC) -> str | None:
+        """Where the first draft comes from, in `language`: one line every adapter can show."""
+        return None if self.source is None else self.source.describe(language, tz)
 
     @property
     def actions(self) -> tuple[CardAction, ...]:

@@ -19,9 +19,10 @@ from bot.detect.base import Detector
 from bot.memory import ReplyMemory
 from bot.models import Action, Answerer, Author, CaseState, Detection, Kind, Message
 from bot.privacy import erase_message, erasing
+from bot.retrieval_drafts import build_drafter
 from bot.staff import StaffPolicy
 from bot.storage import Store, dumps, loads
-from bot.suggest import MAX_SUGGESTIONS, Suggester, load_templates
+from bot.suggest import Suggester, load_templates
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class Ingestor:
         self.cases = CaseBook(store, config)
         self.memory = ReplyMemory(store)
         self.staff = StaffPolicy(config)
+        self.drafter = build_drafter(store, config, detector, suggester)
         self._suggesters: dict[tuple[str, str], Suggester] = {}
         # Imports (`huitaine audit`) set this: frequent non-staff answerers count as helpers.
         self.infer_helpers = False
@@ -411,20 +413,18 @@ class Ingestor:
         return self.detector.detect_batch([text])[0]
 
     def _suggest(self, case_id: int, message: Message, kind: Kind, language: str) -> None:
-        member = message.author.name
         own = self.config.for_community(message.platform, message.community)
-        drafted = self._suggester_for(own).suggest(
+        ranked = self.drafter.draft(
             text=message.text,
             kind=kind,
             language=language,
-            member=member,
-            community=own.community.name,
+            member=message.author.name,
+            community_name=own.community.name,
+            platform=message.platform,
+            community=message.community,
+            exclude_case=case_id,
+            suggester=self._suggester_for(own),
         )
-        remembered = self.memory.suggest(
-            text=message.text, kind=kind, language=language, member=member
-        )
-        # A reply a moderator wrote for the same request beats a generic template.
-        ranked = sorted(remembered + drafted, key=lambda s: -s.score)[:MAX_SUGGESTIONS]
         self.cases.save_suggestions(case_id, ranked)
 
     def _suggester_for(self, own: Config) -> Suggester:

@@ -19,8 +19,20 @@ class ReplyMemory:
         """Read approved replies from `store`."""
         self.store = store
 
-    def suggest(self, *, text: str, kind: Kind, language: str, member: str) -> list[Suggestion]:
-        """Earlier approved replies whose request shares enough words with `text`, best first."""
+    def suggest(
+        self,
+        *,
+        text: str,
+        kind: Kind,
+        language: str,
+        member: str,
+        platform: str | None = None,
+        community: str | None = None,
+    ) -> list[Suggestion]:
+        """Earlier approved replies whose request shares enough words with `text`, best first.
+
+        With `platform` and `community`, only that community's replies: none crosses over.
+        """
         words = content_words(text)
         if not words:
             return []
@@ -29,8 +41,9 @@ class ReplyMemory:
             " FROM outgoing o JOIN cases c ON c.id = o.case_id"
             " JOIN messages m ON m.case_id = c.id AND m.created_at = c.opened_at"
             " WHERE o.state = 'sent' AND c.kind = ? AND c.language = ?"
+            " AND (? IS NULL OR (o.platform = ? AND o.community = ?))"
             " ORDER BY o.id DESC LIMIT ?",
-            (kind.value, language, RECENT_REPLIES),
+            (kind.value, language, platform, platform, community, RECENT_REPLIES),
         )
         found: dict[str, Suggestion] = {}
         for row in rows:

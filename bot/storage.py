@@ -132,6 +132,50 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX cases_answered ON cases(platform, community, channel, author_id, answered_at)
         WHERE answered_at IS NOT NULL;
     """,
+    # 9: retrieval by meaning (bot.retrieval). Answers worth remembering are queued by triggers
+    # as they happen (a reply sent, a staff message processed), so the index grows
+    # incrementally and no other module has to call it. Embeddings are int8 blobs; texts are
+    # never copied: they are read from messages/outgoing, and triggers drop an entry the
+    # moment its member's or staff's text is edited, erased or deleted.
+    """
+    CREATE TABLE answer_queue (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL, ref TEXT NOT NULL
+    );
+    CREATE TABLE answers (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        origin TEXT NOT NULL, ref TEXT NOT NULL,
+        platform TEXT NOT NULL, community TEXT NOT NULL, language TEXT NOT NULL,
+        request_key TEXT NOT NULL, case_id INTEGER,
+        request_vec BLOB NOT NULL, request_scale REAL NOT NULL,
+        answer_vec BLOB NOT NULL, answer_scale REAL NOT NULL,
+        UNIQUE (origin, ref)
+    );
+    CREATE INDEX answers_request ON answers(request_key);
+    CREATE INDEX answers_case ON answers(case_id);
+    CREATE TRIGGER answer_sent AFTER UPDATE OF state ON outgoing
+        WHEN NEW.state = 'sent' AND OLD.state != 'sent'
+        BEGIN INSERT INTO answer_queue (origin, ref) VALUES ('approved', NEW.id); END;
+    CREATE TRIGGER answer_staff AFTER UPDATE OF processed ON messages
+        WHEN NEW.processed = 1 AND OLD.processed = 0 AND NEW.author_staff = 1
+        AND NEW.author_bot = 0 AND (NEW.reply_to IS NOT NULL OR NEW.thread IS NOT NULL)
+        BEGIN INSERT INTO answer_queue (origin, ref) VALUES ('staff', NEW.key); END;
+    CREATE TRIGGER answer_text_changed AFTER UPDATE OF text, deleted_at ON messages
+        BEGIN DELETE FROM answers WHERE request_key = NEW.key
+        OR (origin = 'staff' AND ref = NEW.key); END;
+    CREATE TRIGGER answer_message_gone AFTER DELETE ON messages
+        BEGIN DELETE FROM answers WHERE request_key = OLD.key
+        OR (origin = 'staff' AND ref = OLD.key); END;
+    CREATE TRIGGER answer_reply_changed AFTER UPDATE OF text ON outgoing
+        BEGIN DELETE FROM answers WHERE origin = 'approved' AND ref = CAST(NEW.id AS TEXT); END;
+    CREATE TRIGGER answer_reply_gone AFTER DELETE ON outgoing
+        BEGIN DELETE FROM answers WHERE origin = 'approved' AND ref = CAST(OLD.id AS TEXT); END;
+    INSERT INTO answer_queue (origin, ref)
+        SELECT 'approved', id FROM outgoing WHERE state = 'sent' ORDER BY id;
+    INSERT INTO answer_queue (origin, ref)
+        SELECT 'staff', key FROM messages WHERE processed = 1 AND author_staff = 1
+        AND author_bot = 0 AND deleted_at IS NULL AND (reply_to IS NOT NULL OR thread IS NOT NULL)
+        ORDER BY created_at, key;
+    """,
 )
 
 
@@ -180,9 +224,8 @@ class Store:
         for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
             _LOGGER.info("applying migration %d to %s", version, self.path)
             with self.transaction():
-                for statement in script.split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
+                for statement in _statements(script):
+                    self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {version}")
 
     @contextmanager
@@ -267,6 +310,17 @@ class Store:
         """Close the connection; everything committed is on disk."""
         with self._lock:
             self.db.conn.close()
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of `script`; a trigger's body (with its own ";") stays one statement."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
 
 
 def dumps(values: Any) -> str:

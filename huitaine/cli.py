@@ -25,6 +25,7 @@ from bot.i18n import format_time, t
 from bot.models import Case
 from bot.replay import ReplayInterrupted, ReplaySummary, replay
 from bot.report import Report, build_report, render_text
+from bot.retrieval_cli import add_suggest_parser
 from bot.runtime import database_unavailable
 from bot.staff import Scope
 from bot.storage import Store
@@ -177,7 +178,8 @@ def cmd_demo(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
                 if case.suggestions:
                     signed = sign(case.suggestions[0].text, t("demo_signature", language))
                     draft = signed.replace("\n", "\n   │ ")
-                    source = t("demo_suggested", language, source=case.suggestions[0].source)
+                    origin = core.card(case.id).source_line(language, tz)
+                    source = t("demo_suggested", language, source=origin)
                     print(f"   {source}\n   │ {draft}", file=out)
             print("", file=out)
             print(
@@ -590,6 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_parser(sub)
     add_eval_parser(sub)
+    add_suggest_parser(sub)
 
     console = sub.add_parser(
         "console", help="a terminal chat to try Huitaine as members and moderator"

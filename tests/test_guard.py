@@ -16,7 +16,13 @@ def test_adapters_is_ours() -> None:
 
 def test_responses_is_a_data_folder_not_a_package() -> None:
     assert not (ROOT / "responses" / "__init__.py").exists()
-    assert sorted(p.name for p in (ROOT / "responses").glob("*.toml")) == ["en.toml", "fr.toml"]
+    # Templates per language, and the community FAQ beside them (bot.faq).
+    assert sorted(p.name for p in (ROOT / "responses").glob("*.toml")) == [
+        "en.toml",
+        "faq-en.toml",
+        "faq-fr.toml",
+        "fr.toml",
+    ]
 
 
 PLATFORM_SDKS = ("discord", "telegram", "aiohttp", "httpx")

@@ -86,7 +86,7 @@ def case_embed(view: CardView, *, language: str, now: datetime) -> discord.Embed
     if case.state.waiting:
         if case.suggestions:
             draft = sign(case.suggestions[0].text, tr("you", language))
-            source = case.suggestions[0].source
+            source = view.source_line(language) or case.suggestions[0].source
             description += (
                 f"\n\n**{tr('suggestion', language)}** ({source})\n"
                 f"{_cut(draft, _SUGGESTION_CHARS)}"

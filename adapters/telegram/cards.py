@@ -110,6 +110,7 @@ class Cards:
             unconfirmed=view.in_doubt,
             failed=view.failed,
             target_label=view.target_label if view.business_hours else "",
+            source=view.source_line(language, self.tz),
         )
         business = self.people.business
         why = business.refusal(view.case.community) if business is not None else None

@@ -64,6 +64,7 @@ def render_card(
     unconfirmed: Outgoing | None = None,
     failed: Outgoing | None = None,
     target_label: str = "",
+    source: str | None = None,
 ) -> str:
     """The review card of a case: who, where, what, how sure, by when, and the draft.
 
@@ -124,6 +125,7 @@ def render_card(
             draft = (
                 tr("card_suggestion", language)
                 + "\n"
+                + (f"({source})\n" if source else "")
                 + sign(case.suggestions[0].text, tr("your_name", language))
             )
         else:

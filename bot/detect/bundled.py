@@ -174,15 +174,22 @@ class BundledEncoder:
         # One forward pass at a time: the engine already uses every allowed core inside it.
         self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Embed `texts`, in order; texts of similar length are run together."""
+    def encode(
+        self, texts: Sequence[str], *, prefix: str | None = None
+    ) -> npt.NDArray[np.float32]:
+        """Embed `texts`, in order; texts of similar length are run together.
+
+        `prefix` replaces the encoder's own for this call: retrieval embeds stored answers
+        as e5 "passage: " texts with the same loaded model the detector uses.
+        """
         from bot.detect.encoders import length_buckets
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
         tokenizer = self._model.tokenizer
-        ids = [tokenizer.encode(self.prefix + text, self.max_tokens) for text in texts]
+        start = self.prefix if prefix is None else prefix
+        ids = [tokenizer.encode(start + text, self.max_tokens) for text in texts]
         with self._lock:
             for chunk in length_buckets([len(row) for row in ids], self.batch_size):
                 out[chunk] = self._model.forward([ids[i] for i in chunk])
