@@ -131,7 +131,7 @@ elif job == "speed":
 else:  # quality
     from bot.detect.evaluate import score_probabilities
     from bot.detect.head import features, rule_features
-    from bot.detect.model import COMBINE_MAX
+    from bot.detect.model import combine_scores
     tasks = json.loads(sys.argv[4])
     enc = encoder()
     rules = RuleDetector()
@@ -143,10 +143,13 @@ else:  # quality
         texts, gold = [r["text"] for r in rows], [int(r["label"]) for r in rows]
         dets = rules.detect_batch(texts)
         x = features(enc.encode(texts), rule_features(texts, dets))
-        scores = head.predict(x)[task]
-        if head.meta.get("combine") == COMBINE_MAX:
-            scores = np.maximum(scores, [getattr(d, task) for d in dets])
-        result[name] = score_probabilities(gold, scores.tolist()).f1
+        raw = head.predict(x)
+        pairs = [
+            combine_scores(head.meta.get("combine"), float(q), float(c), d)
+            for q, c, d in zip(raw["question"], raw["complaint"], dets)
+        ]
+        scores = [q if task == "question" else c for q, c in pairs]
+        result[name] = score_probabilities(gold, scores).f1
 print(json.dumps(result))
 """
 

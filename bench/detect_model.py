@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.detect.encoders import Encoder, EncoderOptions, load_encoder
 from bot.detect.evaluate import Scores, score_probabilities
 from bot.detect.head import Head, features, fit_task, rule_features
-from bot.detect.model import COMBINE_MAX, HeadStore
+from bot.detect.model import HeadStore, combine_scores
 from bot.detect.rules import RuleDetector
 from bot.detect.train import read_csv
 
@@ -78,9 +78,16 @@ def score_both(
     dets = rules.detect_batch(texts)
     x = features(encoder.encode(texts), rule_features(texts, dets))
     by_rules = {task: [getattr(d, task) for d in dets] for task in ("question", "complaint")}
-    shipped = default.predict(x)
-    if default.meta.get("combine") == COMBINE_MAX:  # as ModelDetector does
-        shipped = {task: np.maximum(p, by_rules[task]) for task, p in shipped.items()}
+    head = default.predict(x)
+    combine = default.meta.get("combine")  # as ModelDetector does
+    pairs = [
+        combine_scores(combine, float(q), float(c), d)
+        for q, c, d in zip(head["question"], head["complaint"], dets, strict=True)
+    ]
+    shipped = {
+        "question": np.asarray([q for q, _ in pairs]),
+        "complaint": np.asarray([c for _, c in pairs]),
+    }
     return x, by_rules, shipped
 
 

@@ -1050,6 +1050,12 @@ _HELPER = re.compile(
     r"|have you (?:tried|restarted|rebooted|reinstalled|installed|updated|enabled)\b"
     r"|(?:which|what) version (?:are|do) you\b|are you (?:on|using) (?:the |a |an )?\w"
     r"|what does (?:the |your )?\w+ (?:say|show|print|output)\b|can you paste\b"
+    # "which driver are you using?", "what does the hcl list say?": about the other's setup.
+    r"|(?:which|what) (?:\w+ ){1,2}(?:are|were) you (?:using|running|on|trying)\b"
+    r"|what does (?:the |your |that |this )?\w+ \w+ (?:say|show|print|output|return)\b"
+    r"|are you (?:running|booting|logged in as|root)\b|tell (?:me|us) what your\b"
+    r"|(?:ca|il|elle) (?:te |vous )?(?:dit|affiche|renvoie) quoi\b"
+    r"|(?:tu|vous) (?:utilises|utilisez|lances|lancez) (?:quoi|quel|quelle)\b"
     r"|(?:t'as|tu as|as-tu|as tu) (?:bien )?(?:essaye|teste|verifie|regarde|redemarre|relance"
     r"|installe|mis a jour)\b|vous avez (?:bien )?(?:essaye|teste|redemarre|relance)\b"
     r"|(?:tu es|t'es) sur quelle\b|(?:il|ca) (?:dit|donne) quoi\b"
