@@ -194,6 +194,8 @@ class Review:
         it; whatever happens next, it is never sent a second time without a moderator.
         """
         with self.store.transaction():
+            # Two processes approving the same case at once: the second sees the first's reply.
+            self.store.lock(f"case:{case_id}")
             case = self.case_for(actor, case_id)
             if not case.state.waiting:
                 raise ReviewError(Refusal.CASE_CLOSED, case=case_id, state=case.state.value)

@@ -217,6 +217,10 @@ class HuitaineClient(discord.Client):
             await self.adapter.on_modal(interaction)
 
 
+class ShardedHuitaineClient(HuitaineClient, discord.AutoShardedClient):
+    """The same client over several gateway shards ([discord] shard_count, shard_ids)."""
+
+
 class DiscordAdapter:
     """Huitaine on Discord: the runtime's Platform, with opsdroid's four verbs."""
 
@@ -236,7 +240,9 @@ class DiscordAdapter:
         self.settings = settings
         self.language = "fr" if config.community.language == "fr" else "en"
         self.tz = config.community.tz
-        self.client = HuitaineClient(self, **client_options)
+        sharded = settings.client_options()
+        client = ShardedHuitaineClient if sharded else HuitaineClient
+        self.client = client(self, **sharded, **client_options)
         self.ready = asyncio.Event()
         self._card_locks = [asyncio.Lock() for _ in range(_CARD_LOCKS)]
 
