@@ -265,6 +265,16 @@ class Store:
     def lock(self, name: str) -> None:
         """Hold `name` until the end of the transaction: BEGIN IMMEDIATE already serialises."""
 
+    def hold(self, name: str) -> None:
+        """Hold `name` while this process lives (or until `release`): nothing to do here."""
+
+    def release(self, name: str) -> None:
+        """Let go of `name`."""
+
+    def orphaned(self, name: str) -> bool:
+        """True if no live process holds `name`: with one SQLite process, none other does."""
+        return True
+
     def close(self) -> None:
         """Close the connection; everything committed is on disk."""
         with self._lock:

@@ -15,6 +15,9 @@ one text of its queries:
 - `messages` gets a `rowid` identity column, which SQLite has implicitly;
 - PRAGMAs are SQLite's business: the ones the modules issue answer as a quiet SQLite would.
 
+The schema has one source, `bot.storage.MIGRATIONS`; written for PostgreSQL alone are only
+the version table (SQLite's `user_version`) and SQLite's `julianday`, as a SQL function.
+
 Times are stored as SQLite stores them, fixed-width UTC text (`bot.clock.to_db`), so they sort
 and compare the same way. Errors keep SQLite's classes (`IntegrityError` and `OperationalError`
 here subclass `sqlite3`'s), so the modules' `except sqlite3.IntegrityError` works on both.
@@ -28,7 +31,7 @@ import re
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,9 @@ _LOGGER = logging.getLogger(__name__)
 SCHEMA_TABLE = "huitaine_schema"
 # Any number that other applications on the same database are unlikely to pick.
 _MIGRATION_LOCK = 0x48554954  # "HUIT"
+# Said of every connection failure: the runtime's "database unavailable" test looks for
+# "busy", and holds live events in memory until the database answers again.
+UNAVAILABLE = "PostgreSQL busy or unreachable"
 _STRING = re.compile(r"('(?:[^']|'')*')")
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _OR_REPLACE = re.compile(r"^\s*INSERT\s+OR\s+REPLACE\b", re.IGNORECASE)
@@ -201,20 +207,37 @@ class PgConnection:
 
     def __init__(self, dsn: str) -> None:
         """Connect in autocommit mode: transactions are opened explicitly, as on SQLite."""
-        try:
-            self.conn = psycopg.connect(dsn, autocommit=True)
-        except psycopg.OperationalError as exc:
-            raise OperationalError(f"cannot connect to PostgreSQL: {exc}") from exc
-        self.conn.adapters.register_loader("numeric", _NumericLoader)
+        self._dsn = dsn
+        self.conn = self._connect()
+        # Called when a lost connection is replaced: its session's advisory locks are gone.
+        self.on_reconnect: list[Callable[[], None]] = []
         self.total_changes = 0
         self.in_transaction = False
         # An insert into these cannot be refused for a duplicate: no savepoint needed.
         self.numbered_only = identity_tables(MIGRATIONS) - conflicting_tables(MIGRATIONS)
 
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(self._dsn, autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise OperationalError(f"{UNAVAILABLE}: {exc}") from exc
+        conn.adapters.register_loader("numeric", _NumericLoader)
+        return conn
+
+    def ensure(self) -> None:
+        """Replace a connection the server dropped (a restart, a failover), between
+        transactions: the statement that met the loss failed; the next ones work again."""
+        if self.conn.broken and not self.in_transaction:
+            _LOGGER.warning("the PostgreSQL connection was lost; connecting again")
+            self.conn = self._connect()
+            for callback in self.on_reconnect:
+                callback()
+
     def execute(
         self, sql: str, params: tuple[Any, ...] | dict[str, Any] | Sequence[Any] = ()
     ) -> _Cursor:
         """Run one statement written for SQLite."""
+        self.ensure()
         pragma = _PRAGMA.match(sql)
         if pragma:
             row = _PRAGMA_ROWS.get(pragma.group(1).lower())
@@ -242,7 +265,7 @@ class PgConnection:
         except psycopg.errors.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
         except psycopg.OperationalError as exc:
-            raise OperationalError(str(exc)) from exc
+            raise OperationalError(f"{UNAVAILABLE}: {exc}") from exc
         rows = cursor.fetchall() if cursor.description else []
         if _MUTATION.match(sql) and cursor.rowcount > 0:
             self.total_changes += cursor.rowcount
@@ -250,6 +273,7 @@ class PgConnection:
 
     def executemany(self, sql: str, seq: Sequence[Sequence[Any]]) -> None:
         """Run one statement for each set of parameters."""
+        self.ensure()
         text = translate(sql)
         try:
             with self.conn.cursor() as cursor:
@@ -259,7 +283,7 @@ class PgConnection:
         except psycopg.errors.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
         except psycopg.OperationalError as exc:
-            raise OperationalError(str(exc)) from exc
+            raise OperationalError(f"{UNAVAILABLE}: {exc}") from exc
 
     def close(self) -> None:
         """Close the connection (a transaction left open is rolled back by the server)."""
@@ -306,6 +330,7 @@ class Locks:
         self._conn = conn
         self._lock = lock
         self.held: set[str] = set()
+        conn.on_reconnect.append(self.held.clear)
         # Advisory locks are per server: two Huitaine databases (or schemas) on one server
         # must not share them.
         row = conn.execute("SELECT current_database() || '.' || current_schema()").fetchone()
@@ -341,13 +366,17 @@ def transaction(conn: PgConnection, lock: threading.RLock) -> Iterator[None]:
         if conn.in_transaction:
             yield
             return
-        conn.conn.execute("BEGIN")
+        conn.ensure()
+        try:
+            conn.conn.execute("BEGIN")
+        except psycopg.OperationalError as exc:
+            raise OperationalError(f"{UNAVAILABLE}: {exc}") from exc
         conn.in_transaction = True
         try:
             yield
         except BaseException:
             conn.in_transaction = False
-            if not conn.conn.closed:
+            if not (conn.conn.closed or conn.conn.broken):
                 conn.conn.execute("ROLLBACK")
             raise
         conn.in_transaction = False
@@ -356,7 +385,7 @@ def transaction(conn: PgConnection, lock: threading.RLock) -> Iterator[None]:
         except psycopg.errors.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
         except psycopg.OperationalError as exc:
-            raise OperationalError(str(exc)) from exc
+            raise OperationalError(f"{UNAVAILABLE}: {exc}") from exc
 
 
 # SQLite functions the modules call that PostgreSQL lacks, defined in the database (the one
@@ -479,6 +508,25 @@ class PgStore(Store):
         dies, its connection closes and the next process to ask takes over.
         """
         return self.locks.try_hold(f"huitaine:{role}")
+
+    def hold(self, name: str) -> None:
+        """Hold `name` while this process's connection lives (or until `release`)."""
+        self.locks.try_hold(name)
+
+    def release(self, name: str) -> None:
+        """Let go of `name`."""
+        self.locks.release(name)
+
+    def orphaned(self, name: str) -> bool:
+        """True if no live process holds `name` (its holder died, or never was)."""
+        with self._lock:
+            if name in self.locks.held:
+                return False
+            key = self.locks.key(name)
+            free = bool(self.execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()[0])
+            if free:
+                self.execute("SELECT pg_advisory_unlock(?)", (key,))
+            return free
 
     def lock(self, name: str) -> None:
         """Hold `name` until the end of the current transaction: other processes wait."""

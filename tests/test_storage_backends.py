@@ -136,6 +136,15 @@ def shared() -> Iterator[str]:
         yield dsn
 
 
+def _wait_released(store: Store, name: str) -> None:
+    """Wait, in the server, until a closed connection's backend has let `name` go."""
+    key = store.locks.key(name)  # type: ignore[attr-defined]
+    store.execute("SET lock_timeout = '10s'")
+    store.execute("SELECT pg_advisory_lock(?)", (key,))
+    store.execute("SELECT pg_advisory_unlock(?)", (key,))
+    store.execute("SET lock_timeout = 0")
+
+
 def _cores(n: int, dsn: str, config: Config, clock: ManualClock) -> list[Huitaine]:
     return [Huitaine(config, clock=clock, database=dsn) for _ in range(n)]
 
@@ -201,11 +210,7 @@ def test_one_process_schedules_and_another_takes_over_when_it_dies(
     assert first.leads("scheduler")
     assert not second.leads("scheduler")
     first.close()  # a killed process: its connection, and with it the lock, is gone
-    # The server lets the lock go when the first backend has exited: wait for that there.
-    key = second.locks.key("huitaine:scheduler")  # type: ignore[attr-defined]
-    second.execute("SET lock_timeout = '10s'")
-    second.execute("SELECT pg_advisory_lock(?)", (key,))
-    second.execute("SELECT pg_advisory_unlock(?)", (key,))
+    _wait_released(second, "huitaine:scheduler")
     assert second.leads("scheduler")
     second.close()
 
@@ -237,3 +242,51 @@ def test_migrate_copies_a_sqlite_database_with_its_ids(
     copied.close()
     # A second copy into the same database is refused, nothing doubled.
     assert main(["migrate", "--db", str(db_path), "--to", shared]) == 2
+
+
+def test_a_process_starting_leaves_another_live_process_s_sends_alone(
+    shared: str, config: Config, clock: ManualClock, msg: MessageFactory
+) -> None:
+    first = Huitaine(config, clock=clock, database=shared)
+    (live,) = first.ingest(msg("Ma commande n'est jamais arrivée, c'est inadmissible")).case_ids
+    (dead,) = first.ingest(msg("Comment changer mon adresse ?", author="b")).case_ids
+    sending = first.review.approve(MOD, live)
+    doomed = Huitaine(config, clock=clock, database=shared)
+    orphan = doomed.review.approve(MOD, dead)
+    doomed.close()  # killed between approving and sending
+    _wait_released(first.store, f"sending:{orphan.id}")
+    # A third process starts: the reply of the dead one is in doubt, the live one's is not.
+    third = Huitaine(config, clock=clock, database=shared)
+    assert [item.id for item in third.unconfirmed] == [orphan.id]
+    assert first.review.mark_sent(sending.id, "p-1").state.value == "sent"
+    for core in (first, third):
+        core.close()
+
+
+def test_check_says_whether_the_postgresql_server_answers(shared: str, tmp_path: Path) -> None:
+    from bot.check import Status, check_database
+
+    assert check_database(shared).status is Status.OK
+    # A socket folder with no server behind it: refused, with the fix.
+    finding = check_database(f"postgresql://huitaine@/nothing?host={tmp_path}")
+    assert finding.status is Status.PROBLEM
+    assert "PGPASSWORD" in finding.detail
+
+
+def test_a_lost_connection_is_one_held_statement_then_connected_again(shared: str) -> None:
+    from bot.runtime import database_unavailable
+
+    store, other = Store(shared), Store(shared)
+    assert store.leads("scheduler")
+    pid = store.row("SELECT pg_backend_pid() AS pid")["pid"]  # type: ignore[index]
+    other.execute("SELECT pg_terminate_backend(?)", (pid,))  # a server restart, for this one
+    _wait_released(other, "huitaine:scheduler")
+    with pytest.raises(sqlite3.OperationalError) as lost:
+        store.execute(MESSAGE, ("k1", "1", False, "hi"))
+    # The runtime holds live events in memory while this lasts, then stores them.
+    assert database_unavailable(lost.value)
+    store.execute(MESSAGE, ("k1", "1", False, "hi"))
+    assert store.row("SELECT COUNT(*) AS n FROM messages") == {"n": 1}
+    assert store.leads("scheduler")  # the new session takes the role again
+    store.close()
+    other.close()
