@@ -95,6 +95,8 @@ def check_templates(config: Config) -> Finding:
 
 def check_database(database: str) -> Finding:
     """The database can be created where configured, or the existing file is SQLite."""
+    if database.startswith(("postgresql://", "postgres://")):
+        return _check_postgres(database)
     path = Path(database)
     key = "storage.database"
     if path.exists():
@@ -124,6 +126,24 @@ def check_database(database: str) -> Finding:
             "database", key, f"the folder {folder} is not writable", "give the bot write access"
         )
     return Finding("database", Status.OK, f"{database} will be created in {folder}")
+
+
+def _check_postgres(dsn: str) -> Finding:
+    """The PostgreSQL server answers (the password, if any, from PGPASSWORD)."""
+    key = "storage.database"
+    try:
+        from bot.storage_pg import PgConnection, redact
+    except ImportError:
+        return _problem(
+            "database", key, "psycopg is not installed", "pip install 'huitaine[postgresql]'"
+        )
+    try:
+        PgConnection(dsn).close()
+    except Exception as exc:  # any refusal: say it, the bot would stop on it too
+        return _problem(
+            "database", key, f"{redact(dsn)}: {exc}", "check the address, the server, PGPASSWORD"
+        )
+    return Finding("database", Status.OK, f"{redact(dsn)} answers")
 
 
 def check_tokens(

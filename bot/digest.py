@@ -91,7 +91,7 @@ class Digests:
 
     def due(self, now: datetime) -> tuple[str, str] | None:
         """The (week, text) of a digest to post now, or None; recorded before it is returned."""
-        if not self.config.digest.enabled:
+        if not self.config.digest.enabled or not self.store.leads("scheduler"):
             return None
         moment = scheduled_time(now, self.config)
         week = moment.date().isoformat()

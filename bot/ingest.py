@@ -246,12 +246,13 @@ class Ingestor:
             return IngestResult(Outcome.IGNORED)
         if staff:
             with self.store.transaction():
+                if not self._claim(message, None):
+                    return IngestResult(Outcome.DUPLICATE)
                 answered = [
                     case_id
                     for case_id in self.cases.answered_by(message)
                     if self.cases.mark_answered(case_id, message.created_at, message.author.name)
                 ]
-                self._mark_processed(message, None)
             return IngestResult(Outcome.ANSWERED if answered else Outcome.STORED, tuple(answered))
         if helper or self.infer_helpers:
             with self.store.transaction():
@@ -265,21 +266,27 @@ class Ingestor:
                 if others and not helper:
                     # An import names no helpers: a member who often answers others is one.
                     helper = answers_given(self.store, message) >= MIN_ANSWERS
-                answered = [
-                    case_id
-                    for case_id in (others if helper else [])
-                    if self.cases.mark_answered(
-                        case_id, message.created_at, message.author.name, answerer=Answerer.HELPER
-                    )
-                ]
-                if answered:
-                    self._mark_processed(message, None)
-            if answered:
-                return IngestResult(Outcome.ANSWERED, tuple(answered))
+                if others and helper:
+                    # Claimed like any message: a second process (or a replay) finds it done.
+                    if not self._claim(message, None):
+                        return IngestResult(Outcome.DUPLICATE)
+                    answered = [
+                        case_id
+                        for case_id in others
+                        if self.cases.mark_answered(
+                            case_id,
+                            message.created_at,
+                            message.author.name,
+                            answerer=Answerer.HELPER,
+                        )
+                    ]
+                    outcome = Outcome.ANSWERED if answered else Outcome.STORED
+                    return IngestResult(outcome, tuple(answered))
         if detection is None:
             detection = self._detect(message.text)
         with self.store.transaction():
-            self._mark_processed(message, detection)
+            if not self._claim(message, detection):
+                return IngestResult(Outcome.DUPLICATE)
             window_start = message.created_at - self.config.cases.join_window
             active = self.cases.active_for(message, window_start)
             if active is not None:
@@ -363,7 +370,8 @@ class Ingestor:
         detection = self._detect(stored.text)
         kind = detection.kind(self.config.detection.threshold)
         with self.store.transaction():
-            self._mark_processed(stored, detection)
+            if not self._claim(stored, detection):
+                return IngestResult(Outcome.DUPLICATE)
             if case_id is None:
                 if kind is Kind.OTHER:
                     return IngestResult(Outcome.UPDATED)
@@ -440,7 +448,26 @@ class Ingestor:
             )
         return self._suggesters[key]
 
+    def _claim(self, message: Message, detection: Detection | None) -> bool:
+        """Mark the message processed in this transaction; False if it already was.
+
+        Several processes may share one PostgreSQL database: the community's lock keeps its
+        cases opened and joined in one order, and the row lock of this update makes a second
+        process find the message processed and leave it. On SQLite, BEGIN IMMEDIATE does both.
+        """
+        self.store.lock(f"community:{message.platform}:{message.community}")
+        changes = self._processed_changes(detection)
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        claimed = self.store.execute(
+            f"UPDATE messages SET {assignments} WHERE key = ? AND processed = 0",
+            (*changes.values(), message.key),
+        )
+        return claimed.rowcount == 1
+
     def _mark_processed(self, message: Message, detection: Detection | None) -> None:
+        self.store.update("messages", "key", message.key, self._processed_changes(detection))
+
+    def _processed_changes(self, detection: Detection | None) -> dict[str, object]:
         changes: dict[str, object] = {"processed": 1}
         if detection is not None:
             changes |= {
@@ -449,7 +476,7 @@ class Ingestor:
                 "language": detection.language,
                 "reasons": dumps(list(detection.reasons)),
             }
-        self.store.update("messages", "key", message.key, changes)
+        return changes
 
 
 def _out_of_range(message: Message) -> bool:

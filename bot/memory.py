@@ -41,7 +41,7 @@ class ReplyMemory:
             " FROM outgoing o JOIN cases c ON c.id = o.case_id"
             " JOIN messages m ON m.case_id = c.id AND m.created_at = c.opened_at"
             " WHERE o.state = 'sent' AND c.kind = ? AND c.language = ?"
-            " AND (? IS NULL OR (o.platform = ? AND o.community = ?))"
+            " AND (CAST(? AS TEXT) IS NULL OR (o.platform = ? AND o.community = ?))"
             " ORDER BY o.id DESC LIMIT ?",
             (kind.value, language, platform, platform, community, RECENT_REPLIES),
         )

@@ -64,6 +64,10 @@ class StoreCollector:
     def _connect(self) -> sqlite3.Connection:
         # Read-only, and opened per scrape in the scraping thread: nothing is shared with the
         # core's connection and a scrape can never write.
+        if self.database.startswith(("postgresql://", "postgres://")):
+            from bot.storage_pg import read_only
+
+            return read_only(self.database)  # type: ignore[return-value]  # sqlite3's methods
         return sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=5)
 
     def ping(self) -> None:
@@ -116,7 +120,7 @@ class StoreCollector:
         row = conn.execute(
             f"SELECT COUNT(*), COALESCE(SUM(seconds), 0), {columns} FROM ("
             " SELECT (julianday(first_response_at) - julianday(opened_at)) * 86400 AS seconds"
-            " FROM cases WHERE first_response_at IS NOT NULL)"
+            " FROM cases WHERE first_response_at IS NOT NULL) AS answered"
         ).fetchone()
         total, seconds, *within = row
         buckets = [(_bound(b), n or 0) for b, n in zip(RESPONSE_BUCKETS, within, strict=True)]

@@ -205,6 +205,8 @@ class Review:
         it; whatever happens next, it is never sent a second time without a moderator.
         """
         with self.store.transaction():
+            # Two processes approving the same case at once: the second sees the first's reply.
+            self.store.lock(f"case:{case_id}")
             case = self.case_for(actor, case_id)
             if not case.state.waiting:
                 raise ReviewError(Refusal.CASE_CLOSED, case=case_id, state=case.state.value)
@@ -257,6 +259,8 @@ class Review:
                     "created_at": to_db(now),
                 },
             )
+            # Other processes on the same database see this reply as being sent, not orphaned.
+            self.store.hold(f"sending:{outgoing_id}")
         return self.outgoing(outgoing_id)
 
     def mark_sent(self, outgoing_id: int, platform_message_id: str | None = None) -> Outgoing:
@@ -277,6 +281,7 @@ class Review:
                 },
             )
             self.cases.mark_answered(item.case_id, now, item.approved_by)
+        self.store.release(f"sending:{outgoing_id}")
         return self.outgoing(outgoing_id)
 
     def mark_failed(self, outgoing_id: int, error: str) -> Outgoing:
@@ -291,6 +296,7 @@ class Review:
                 outgoing_id,
                 {"state": SendState.FAILED.value, "error": error[:500]},
             )
+        self.store.release(f"sending:{outgoing_id}")
         return self.outgoing(outgoing_id)
 
     def mark_unconfirmed(self, outgoing_id: int) -> Outgoing:
@@ -302,6 +308,7 @@ class Review:
             self.store.update(
                 "outgoing", "id", outgoing_id, {"state": SendState.UNCONFIRMED.value}
             )
+        self.store.release(f"sending:{outgoing_id}")
         return self.outgoing(outgoing_id)
 
     def recover(self) -> list[Outgoing]:
@@ -314,9 +321,12 @@ class Review:
             rows = self.store.rows(
                 "SELECT id FROM outgoing WHERE state = ?", (SendState.SENDING.value,)
             )
+            # Another live process on the same PostgreSQL database may be sending some now.
+            rows = [row for row in rows if self.store.orphaned(f"sending:{row['id']}")]
             for row in rows:
-                self.store.update(
-                    "outgoing", "id", row["id"], {"state": SendState.UNCONFIRMED.value}
+                self.store.execute(
+                    "UPDATE outgoing SET state = ? WHERE id = ? AND state = ?",
+                    (SendState.UNCONFIRMED.value, row["id"], SendState.SENDING.value),
                 )
         if rows:
             _LOGGER.warning("%d replies were being sent when the process stopped", len(rows))
@@ -341,6 +351,7 @@ class Review:
                 raise ReviewError(Refusal.REPLY_STATE, reply=outgoing_id, state=item.state.value)
             self._log(item.case_id, Action.RETRY_SEND, actor)
             self.store.update("outgoing", "id", outgoing_id, {"state": SendState.SENDING.value})
+            self.store.hold(f"sending:{outgoing_id}")
         return self.outgoing(outgoing_id)
 
     def dismiss(

@@ -34,6 +34,8 @@ class Scheduler:
         Each (case, kind, moment) is written once, under a unique key, in the same transaction
         that moves the case's next check forward: a restart neither repeats nor loses one.
         """
+        if not self.store.leads("scheduler"):
+            return []  # another process sharing the database schedules and delivers
         due = self.store.rows(
             "SELECT * FROM cases WHERE next_notice_at IS NOT NULL AND next_notice_at <= ?",
             (to_db(now),),

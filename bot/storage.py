@@ -179,8 +179,30 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+_PG_SCHEMES = ("postgresql://", "postgres://")
+
+
 class Store:
-    """The one SQLite file that holds messages, cases, decisions and the outbox."""
+    """The one SQLite file that holds messages, cases, decisions and the outbox.
+
+    Given a `postgresql://` connection string instead of a path, `Store(...)` is a `PgStore`
+    (bot.storage_pg): the same methods on PostgreSQL, for several processes on one database.
+    """
+
+    backend = "sqlite"
+
+    def __new__(cls, path: str | Path) -> Store:
+        """A `PgStore` for a PostgreSQL connection string, else a SQLite store."""
+        if cls is Store and isinstance(path, str) and path.startswith(_PG_SCHEMES):
+            try:
+                from bot.storage_pg import PgStore
+            except ImportError as exc:  # psycopg is an optional extra
+                raise RuntimeError(
+                    "storage.database is a PostgreSQL address but psycopg is not installed:"
+                    " pip install 'huitaine[postgresql]'"
+                ) from exc
+            return super().__new__(PgStore)
+        return super().__new__(cls)
 
     def __init__(self, path: str | Path) -> None:
         """Open (or create) the database at `path` and bring its schema up to date."""
@@ -305,6 +327,23 @@ class Store:
         """Run a query and return its first row, if any."""
         found = self.rows(sql, params)
         return found[0] if found else None
+
+    def leads(self, role: str) -> bool:
+        """True if this process holds `role` (e.g. the scheduler): one SQLite file, one process."""
+        return True
+
+    def lock(self, name: str) -> None:
+        """Hold `name` until the end of the transaction: BEGIN IMMEDIATE already serialises."""
+
+    def hold(self, name: str) -> None:
+        """Hold `name` while this process lives (or until `release`): nothing to do here."""
+
+    def release(self, name: str) -> None:
+        """Let go of `name`."""
+
+    def orphaned(self, name: str) -> bool:
+        """True if no live process holds `name`: with one SQLite process, none other does."""
+        return True
 
     def close(self) -> None:
         """Close the connection; everything committed is on disk."""

@@ -82,7 +82,7 @@ def _open_core(args: argparse.Namespace, config: Config, clock: Any = None) -> H
 def _existing_database(args: argparse.Namespace, config: Config) -> str:
     """The database a command reads; never create an empty one by mistake."""
     database: str = args.db or config.storage.database
-    if not Path(database).is_file():
+    if not database.startswith(("postgresql://", "postgres://")) and not Path(database).is_file():
         origin = "--db" if args.db else "[storage] database"
         raise CliError(
             f"no database at {database} ({origin}). Fix: give the file written by "
@@ -430,6 +430,29 @@ def _open_store(args: argparse.Namespace, config: Config) -> Store:
     return Store(_existing_database(args, config))
 
 
+def cmd_migrate(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
+    """Copy a SQLite database into an empty PostgreSQL one (ids, times and texts as they are)."""
+    if not str(args.to).startswith(("postgresql://", "postgres://")):
+        raise CliError(f"--to {args.to!r} is not a PostgreSQL address. Fix: postgresql://…")
+    source = _open_store(args, config)
+    try:
+        from bot.storage_pg import PgStore, copy_from_sqlite, redact
+
+        target = PgStore(args.to)
+        try:
+            copied = copy_from_sqlite(source, target)
+        except RuntimeError as exc:
+            raise CliError(str(exc)) from exc
+        finally:
+            target.close()
+    finally:
+        source.close()
+    total = ", ".join(f"{n} {table}" for table, n in copied.items())
+    print(f"copied {source.path} into {redact(args.to)}: {total}", file=out)
+    print(f'Next: set [storage] database = "{redact(args.to)}" (password in PGPASSWORD)', file=out)
+    return 0
+
+
 def cmd_forget(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     """Erase a member's messages, names and texts everywhere, then compact the file."""
     from bot.privacy import compact, forget_member
@@ -624,6 +647,18 @@ def build_parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="apply [retention] now and compact the file")
     purge.add_argument("--db", help="SQLite file (default: storage.database)")
     purge.set_defaults(func=cmd_purge)
+
+    migrate = sub.add_parser(
+        "migrate", help="copy a SQLite database into an empty PostgreSQL database"
+    )
+    migrate.add_argument(
+        "--to",
+        required=True,
+        metavar="DSN",
+        help="postgresql://user@host/dbname (password: PGPASSWORD)",
+    )
+    migrate.add_argument("--db", help="SQLite file (default: storage.database)")
+    migrate.set_defaults(func=cmd_migrate)
 
     # Last, so that every subcommand (including those registered elsewhere) takes them.
     for subparser in {id(p): p for p in sub.choices.values()}.values():

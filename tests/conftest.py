@@ -16,6 +16,7 @@ from bot.app import Huitaine
 from bot.clock import ManualClock
 from bot.config import Config, parse_config
 from bot.models import Actor, Author, Message, Standing
+from tests.backends import BACKENDS, database
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 COMMUNITY = "guild-1"
@@ -77,11 +78,18 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "huitaine.db"
 
 
-@pytest.fixture
-def core(config: Config, clock: ManualClock, db_path: Path) -> Iterator[Huitaine]:
-    app = Huitaine(config, clock=clock, database=db_path)
-    yield app
-    app.close()
+@pytest.fixture(params=BACKENDS)
+def core(
+    request: pytest.FixtureRequest, config: Config, clock: ManualClock, db_path: Path
+) -> Iterator[Huitaine]:
+    # The core's suites run on both storage backends; a test that reads the SQLite file
+    # itself is marked `sqlite_only`.
+    if request.param != "sqlite" and request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("reads the SQLite file itself")
+    with database(request.param, db_path.parent) as where:
+        app = Huitaine(config, clock=clock, database=where)
+        yield app
+        app.close()
 
 
 MessageFactory = Callable[..., Message]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from bot.app import Huitaine
 from tests.conftest import MessageFactory
 
@@ -32,6 +34,7 @@ def _reads_all_messages(detail: str) -> bool:
     return on_messages and (words[0] == "SCAN" or detail.endswith("(platform=? AND community=?)"))
 
 
+@pytest.mark.sqlite_only  # reads SQLite's own query plans
 def test_processing_messages_in_threads_scans_no_table_of_messages(
     core: Huitaine, msg: MessageFactory
 ) -> None:

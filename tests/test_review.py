@@ -190,6 +190,7 @@ def test_a_moderator_opens_by_hand_a_case_the_detector_missed(
         core.review.open_by_hand(MOD, key, Kind.QUESTION, suggester=core.suggester)
 
 
+@pytest.mark.sqlite_only  # bot.detect.train reads the SQLite file
 def test_cases_opened_by_hand_become_training_examples(
     core: Huitaine, msg: MessageFactory, db_path: Path
 ) -> None:

@@ -120,6 +120,10 @@ class HuitaineClient(discord.Client):
         await self.adapter.on_component(interaction, raw_custom_id)
 
 
+class ShardedHuitaineClient(HuitaineClient, discord.AutoShardedClient):
+    """The same client over several gateway shards ([discord] shard_count, shard_ids)."""
+
+
 class DiscordAdapter:
     """Huitaine on Discord: the runtime's Adapter, with opsdroid's four verbs."""
 
@@ -139,7 +143,9 @@ class DiscordAdapter:
         self.settings = settings
         self.language = "fr" if config.community.language == "fr" else "en"
         self.tz = config.community.tz
-        self.client = HuitaineClient(self, **client_options)
+        sharded = settings.client_options()
+        client = ShardedHuitaineClient if sharded else HuitaineClient
+        self.client = client(self, **sharded, **client_options)
         self.ready = asyncio.Event()
         self.inbound = Inbound(runtime, settings, self._bot_id)
         self.cards = Cards(runtime, settings, self.client, language=self.language)

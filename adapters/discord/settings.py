@@ -23,8 +23,12 @@ KEYS = frozenset(
         "manage_messages_is_staff",
         "escalation_role",
         "sync_commands",
+        "shard_count",
+        "shard_ids",
     }
 )
+# Discord asks a bot to shard from 2,500 guilds (one gateway connection per shard).
+_MAX_SHARDS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,16 @@ class DiscordSettings:
     manage_messages_is_staff: bool = False
     escalation_role: str | None = None
     sync_commands: bool = True
+    # Sharding through discord.py (AutoShardedClient): how many shards the bot has in all, and
+    # which of them this process runs (all of them when `shard_ids` is empty).
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] = ()
+
+    def client_options(self) -> dict[str, Any]:
+        """discord.py's sharding arguments; empty for one unsharded connection."""
+        if self.shard_count is None:
+            return {}
+        return {"shard_count": self.shard_count, "shard_ids": list(self.shard_ids) or None}
 
     def watches_guild(self, guild_id: str | None) -> bool:
         """True for a guild the bot listens to (every guild when `guild_ids` is empty)."""
@@ -86,6 +100,33 @@ def _roles(value: object) -> frozenset[str]:
     return frozenset(item.casefold() for item in value)
 
 
+def _shards(options: Mapping[str, Any]) -> tuple[int | None, tuple[int, ...]]:
+    """`shard_count` and `shard_ids`, checked against each other."""
+    count = options.get("shard_count")
+    ids = options.get("shard_ids", [])
+    if count is None:
+        if ids:
+            raise ConfigError(
+                "discord.shard_ids", "given without shard_count", "add shard_count = N"
+            )
+        return None, ()
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= _MAX_SHARDS:
+        raise ConfigError(
+            "discord.shard_count",
+            f"{count!r} is not a number of shards",
+            "write a whole number like 2 (Discord says how many: about one per 1,000 guilds)",
+        )
+    if not isinstance(ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) and 0 <= i < count for i in ids
+    ):
+        raise ConfigError(
+            "discord.shard_ids",
+            f"{ids!r} is not a list of shard ids below shard_count ({count})",
+            f"write the shards this process runs, like [0, 1] (from 0 to {count - 1})",
+        )
+    return count, tuple(sorted(set(ids)))
+
+
 def parse_settings(config: Config) -> DiscordSettings:
     """Validate `config.discord.options`; a missing, unknown or wrong key is a ConfigError."""
     options: Mapping[str, Any] = config.discord.options
@@ -107,6 +148,7 @@ def parse_settings(config: Config) -> DiscordSettings:
     )
     staff_roles = _roles(options["staff_roles"]) if "staff_roles" in options else None
     escalation = options.get("escalation_role")
+    shard_count, shard_ids = _shards(options)
     settings = DiscordSettings(
         review_channel=_snowflake(options["review_channel"], "review_channel"),
         guild_ids=_snowflakes(options.get("guild_ids", []), "guild_ids"),
@@ -117,6 +159,8 @@ def parse_settings(config: Config) -> DiscordSettings:
         manage_messages_is_staff=manage_messages,
         escalation_role=None if escalation is None else _snowflake(escalation, "escalation_role"),
         sync_commands=_bool(options.get("sync_commands", True), "sync_commands"),
+        shard_count=shard_count,
+        shard_ids=shard_ids,
     )
     if settings.review_channel in settings.channels:
         raise ConfigError(

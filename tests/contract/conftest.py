@@ -8,7 +8,7 @@ gets the same [review] snooze of two days, so that a snooze outlasts the first r
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +26,7 @@ from tests.adapters.telegram.world import (
     SHOP_STAFF_ID,
     TOKEN_ENV,
 )
+from tests.backends import BACKENDS, database
 from tests.contract.business_driver import BusinessDriver
 from tests.contract.console_driver import ConsoleDriver, console_config
 from tests.contract.discord_driver import DiscordDriver
@@ -137,6 +138,13 @@ async def _console(
         yield driver
     finally:
         driver.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_path(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """The contract holds on every storage backend: a SQLite file, or a PostgreSQL schema."""
+    with database(request.param, tmp_path) as where:
+        yield where  # type: ignore[misc]  # a DSN goes where a path goes: Store takes both
 
 
 @pytest.fixture(params=PLATFORMS)

@@ -136,6 +136,7 @@ def test_moderators_dismissals_teach_the_detector(
         detector.close()
 
 
+@pytest.mark.sqlite_only  # bot.detect.train reads the SQLite file
 def test_decisions_become_labels(core: Huitaine, msg: MessageFactory, db_path: Path) -> None:
     ids = open_cases(
         core,
