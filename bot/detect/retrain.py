@@ -22,9 +22,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from bot.config import Config
 from bot.detect.encoders import Encoder
-from bot.detect.head import FloatArray, Head
+from bot.detect.head import RULE_FEATURES, TASKS, FloatArray, Head, fit_task
 from bot.detect.learning_log import Attempt, Errors, append_attempt, log_path, read_attempts
 from bot.detect.model import (
     COMBINE_MAX,
@@ -33,7 +35,6 @@ from bot.detect.model import (
     bundled_examples,
     community_key,
     embed_features,
-    fit_head,
 )
 from bot.detect.rules import RuleDetector
 from bot.detect.train import Decided, community_name, decided_cases
@@ -47,6 +48,8 @@ HELD_OUT_EVERY = 5
 MIN_HELD_OUT = 3
 # The community's own decisions weigh more than the bundled examples (as `huitaine train`).
 OWN_WEIGHT = 3.0
+# Texts embedded per encoder call while learning (the live detector's batches are 32 at most).
+SLICE = 64
 
 
 class _Learns(Protocol):
@@ -90,6 +93,41 @@ def errors(
             elif label and not said_yes:
                 counts[f"missed_{task}s"] += 1
     return Errors(**counts)
+
+
+def sliced_features(encoder: Encoder, rules: RuleDetector, texts: Sequence[str]) -> FloatArray:
+    """The head's features for `texts`, embedded a slice at a time.
+
+    The encoder runs one forward pass at a time for everyone: in slices, the live detector's
+    batches get their turn between two slices instead of waiting for the whole fit's texts.
+    """
+    parts = [
+        embed_features(encoder, rules, texts[begin : begin + SLICE])
+        for begin in range(0, len(texts), SLICE)
+    ]
+    if not parts:
+        return np.zeros((0, encoder.dim + len(RULE_FEATURES)))
+    return np.vstack(parts)
+
+
+def fit_on(
+    encoder: Encoder,
+    x: FloatArray,
+    examples: Sequence[Example],
+    weights: Sequence[float],
+    meta: dict[str, str],
+) -> Head:
+    """Fit both tasks on features `x` of `examples` (as `fit_head`, features given)."""
+    w = np.asarray(weights, dtype=np.float64)
+    tasks = {}
+    for task in TASKS:
+        labels = [getattr(example, task) for example in examples]
+        known = np.asarray([label is not None for label in labels])
+        y = np.asarray([label or 0 for label in labels], dtype=np.float64)
+        if known.sum() == 0 or len(set(y[known].tolist())) < 2:
+            continue  # this task keeps no classifier, as in fit_head
+        tasks[task] = fit_task(x[known], y[known], w[known])
+    return Head(encoder=encoder.name, dim=encoder.dim, tasks=tasks, meta=dict(meta))
 
 
 class Learner:
@@ -144,16 +182,17 @@ class Learner:
             )
             return None
         encoder, rules, heads = self.detector.encoder, self.detector.rules, self.detector.heads
-        base = bundled_examples()
-        candidate = fit_head(
+        examples = [*bundled_examples(), *own]
+        weights = [1.0] * (len(examples) - len(own)) + [OWN_WEIGHT] * len(own)
+        candidate = fit_on(
             encoder,
-            rules,
-            [*base, *own],
-            weights=[1.0] * len(base) + [OWN_WEIGHT] * len(own),
+            sliced_features(encoder, rules, [e.text for e in examples]),
+            examples,
+            weights,
             meta={"source": "decisions", "own": str(len(own)), "learned_at": now.isoformat()},
         )
         texts = [example.text for example in check]
-        x = embed_features(encoder, rules, texts)
+        x = sliced_features(encoder, rules, texts)
         rule_dets = rules.detect_batch(texts)
         threshold = self.config.detection.threshold
         before = errors(heads.for_community(self.community), x, rule_dets, check, threshold)

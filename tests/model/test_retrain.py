@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.app import Huitaine
@@ -19,8 +20,9 @@ from bot.clock import ManualClock
 from bot.config import Config, parse_config
 from bot.detect import head as head_module
 from bot.detect.learning_log import Attempt, Errors, read_attempts, weekly_line
-from bot.detect.model import ModelDetector
-from bot.detect.retrain import held_out, learner_for
+from bot.detect.model import ModelDetector, embed_features
+from bot.detect.retrain import SLICE, held_out, learner_for, sliced_features
+from bot.detect.rules import RuleDetector
 from bot.models import DismissReason
 from bot.runtime import Runtime
 from tests.conftest import MOD, MessageFactory
@@ -287,3 +289,16 @@ def test_learning_needs_the_model_detector_and_can_be_turned_off(
         assert learner_for(detector, learning_config(), db_path) is not None
     finally:
         detector.close()
+
+
+def test_learning_embeds_a_slice_at_a_time_so_live_detection_gets_turns(
+    fake_encoder: FakeEncoder,
+) -> None:
+    texts = [f"message {n}?" for n in range(150)]
+    rules = RuleDetector()
+    whole = embed_features(fake_encoder, rules, texts)
+    fake_encoder.calls.clear()
+    sliced = sliced_features(fake_encoder, rules, texts)
+    assert max(fake_encoder.calls) <= SLICE  # the encoder is free between two slices
+    assert sum(fake_encoder.calls) == len(texts)
+    assert np.allclose(sliced, whole)
