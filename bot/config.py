@@ -619,8 +619,8 @@ def _rules_read(community: CommunityConfig, detection: DetectionConfig) -> None:
             "detection.detector",
             f"the rule detector reads only French and English, and the community writes "
             f"{others[0]!r}",
-            'use "auto" (the bundled multilingual model), or list only "fr"/"en" in '
-            "community.languages",
+            'use "auto" (the bundled multilingual model), or keep community.language and '
+            'community.languages to "fr"/"en"',
         )
 
 
