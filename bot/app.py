@@ -78,7 +78,7 @@ class Huitaine:
         self.detector = detector or build_detector(config)
         self.suggester = Suggester(
             load_templates(config.responses.directory or None),
-            fallback_language=config.community.language,
+            fallback_language=config.community.ui_language,
         )
         self.ingestor = Ingestor(self.store, config, self.detector, self.suggester)
         self.cases = CaseBook(self.store, config)

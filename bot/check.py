@@ -81,7 +81,8 @@ def check_templates(config: Config) -> Finding:
         )
     languages = sorted({template.language for template in templates})
     where = directory or "bundled"
-    if config.community.language not in languages:
+    # A community writing in a language without templates gets drafts in its UI language.
+    if not {config.community.language, config.community.ui_language} & set(languages):
         return _problem(
             "templates",
             "community.language",

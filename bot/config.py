@@ -24,6 +24,11 @@ MAX_DURATION = timedelta(days=366)
 # The languages Huitaine speaks: the rule detector, the bundled templates and every
 # moderator-facing text exist in these, and no other.
 LANGUAGES = ("fr", "en")
+# Languages a community may write in: the bundled multilingual encoder reads them and lingua
+# tells them apart offline. Beyond French and English only the model detector understands
+# them, measured on bench/data/languages_check.csv (README); moderators' texts stay in
+# French or English (`CommunityConfig.ui_language`).
+DETECTED_LANGUAGES = (*LANGUAGES, "es", "de", "it", "pt")
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
 
@@ -95,6 +100,15 @@ class CommunityConfig:
     def tz(self) -> ZoneInfo:
         """The community's time zone, for display."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def ui_language(self) -> str:
+        """The language of moderators' texts: `language` if fr/en, else English.
+
+        Every moderator-facing text exists in French and English only, and English is the
+        fallback of every text table, so a Spanish community reads its cards in English.
+        """
+        return self.language if self.language in LANGUAGES else "en"
 
 
 DETECTORS = ("auto", "model", "rules")
@@ -198,6 +212,19 @@ class DigestConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LearningConfig:
+    """When the running bot retrains its detector from the moderators' decisions.
+
+    Every `check_every`, if at least `after_decisions` new decisions (approved or dismissed as
+    not a request) exist, a new head is fitted and kept only if it does at least as well on
+    held-out decisions. `after_decisions = 0` turns learning off.
+    """
+
+    after_decisions: int = 20
+    check_every: timedelta = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True)
 class StorageConfig:
     """Where the SQLite file lives."""
 
@@ -268,6 +295,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     responses: ResponsesConfig = field(default_factory=ResponsesConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    learning: LearningConfig = field(default_factory=LearningConfig)
     discord: PlatformConfig = field(default_factory=lambda: PlatformConfig("DISCORD_TOKEN"))
     telegram: PlatformConfig = field(default_factory=lambda: PlatformConfig("TELEGRAM_TOKEN"))
     hours: HoursConfig = field(default_factory=HoursConfig)
@@ -386,19 +414,20 @@ def _community(raw: dict[str, Any]) -> CommunityConfig:
     default = CommunityConfig()
     language = _expect(s.get("language", default.language), str, "community.language", '"fr"')
     languages = _str_list(s.get("languages", list(default.languages)), "community.languages")
-    supported = " or ".join(f'"{code}"' for code in LANGUAGES)
-    if language not in LANGUAGES:
+    supported = ", ".join(f'"{code}"' for code in DETECTED_LANGUAGES)
+    if language not in DETECTED_LANGUAGES:
         raise ConfigError(
             "community.language",
-            f"{language!r} is not a language Huitaine speaks (its detector, templates and "
-            f"moderator texts exist in {', '.join(LANGUAGES)})",
-            f"use {supported}",
+            f"{language!r} is not a language Huitaine detects (it knows "
+            f"{', '.join(DETECTED_LANGUAGES)}; moderators' texts are in fr or en)",
+            f"use one of {supported}",
         )
     for code in languages:
-        if code not in LANGUAGES:
+        if code not in DETECTED_LANGUAGES:
             raise ConfigError(
                 "community.languages",
-                f"{code!r} is not a language Huitaine detects (it knows {', '.join(LANGUAGES)})",
+                f"{code!r} is not a language Huitaine detects "
+                f"(it knows {', '.join(DETECTED_LANGUAGES)})",
                 f"list some of {supported}",
             )
     timezone = _expect(s.get("timezone", default.timezone), str, "community.timezone", '"UTC"')
@@ -714,6 +743,49 @@ def _retention(raw: dict[str, Any]) -> RetentionConfig:
     return RetentionConfig(erase_after=age)
 
 
+def _learning(raw: dict[str, Any]) -> LearningConfig:
+    s = _section(raw, "learning", LearningConfig)
+    defaults = LearningConfig()
+    count = _expect(
+        s.get("after_decisions", defaults.after_decisions),
+        int,
+        "learning.after_decisions",
+        f"a whole number like {defaults.after_decisions} (0 turns learning off)",
+    )
+    if not 0 <= count <= 100_000:
+        raise ConfigError(
+            "learning.after_decisions",
+            f"{count} is outside 0..100000",
+            f"use {defaults.after_decisions}, or 0 to turn learning off",
+        )
+    every = _within_a_week(
+        s,
+        "learning.check_every",
+        defaults.check_every,
+        "new decisions would wait too long to be learned",
+    )
+    if every < timedelta(minutes=10):
+        raise ConfigError(
+            "learning.check_every",
+            f"{_show(every)} is shorter than 10 minutes (each check reads every decision)",
+            'use "10m" or more, e.g. "6h"',
+        )
+    return LearningConfig(after_decisions=int(count), check_every=every)
+
+
+def _rules_read(community: CommunityConfig, detection: DetectionConfig) -> None:
+    """Refuse the rule detector for a community writing in a language its rules do not read."""
+    others = [c for c in (community.language, *community.languages) if c not in LANGUAGES]
+    if others and detection.detector == "rules":
+        raise ConfigError(
+            "detection.detector",
+            f"the rule detector reads only French and English, and the community writes "
+            f"{others[0]!r}",
+            'use "auto" (the bundled multilingual model), or keep community.language and '
+            'community.languages to "fr"/"en"',
+        )
+
+
 def parse_config(raw: dict[str, Any]) -> Config:
     """Validate a parsed TOML document and build the typed configuration."""
     allowed = {f.name for f in fields(Config)}
@@ -729,9 +801,12 @@ def _sections(raw: dict[str, Any]) -> Config:
     review = _section(raw, "review", ReviewConfig)
     storage = _section(raw, "storage", StorageConfig)
     responses = _section(raw, "responses", ResponsesConfig)
+    community = _community(raw)
+    detection = _detection(raw)
+    _rules_read(community, detection)
     return Config(
-        community=_community(raw),
-        detection=_detection(raw),
+        community=community,
+        detection=detection,
         deadlines=_deadlines(raw),
         cases=CasesConfig(
             join_window=_within_a_week(
@@ -769,6 +844,7 @@ def _sections(raw: dict[str, Any]) -> Config:
             directory=_directory(responses.get("directory", ResponsesConfig().directory))
         ),
         retention=_retention(raw),
+        learning=_learning(raw),
         discord=_platform(raw, "discord", "DISCORD_TOKEN"),
         telegram=_platform(raw, "telegram", "TELEGRAM_TOKEN"),
         hours=_hours(raw),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from bot.cases import CaseBook
 from bot.clock import to_db
@@ -33,9 +34,16 @@ _x = Catalog(
 )
 
 
-def build_digest(cases: list[Case], now: datetime, config: Config, *, closest: int = 5) -> str:
-    """The digest text for the week ending at `now`."""
-    language = config.community.language
+def build_digest(
+    cases: list[Case],
+    now: datetime,
+    config: Config,
+    *,
+    closest: int = 5,
+    learned: str | None = None,
+) -> str:
+    """The digest text for the week ending at `now`; `learned` is what the detector learned."""
+    language = config.community.ui_language
     week_ago = now - timedelta(days=7)
     recent = [c for c in cases if c.opened_at >= week_ago]
     report = build_report(recent, now)
@@ -52,6 +60,8 @@ def build_digest(cases: list[Case], now: datetime, config: Config, *, closest: i
         )
     if report.share_within_week is not None:
         lines.append(_x("week", language, share=f"{report.share_within_week:.0%}"))
+    if learned:
+        lines.append(learned)
     waiting = sorted((c for c in cases if c.state.waiting), key=lambda c: c.due_at)[:closest]
     if not waiting:
         lines.append(_x("none", language))
@@ -83,10 +93,11 @@ def scheduled_time(now: datetime, config: Config) -> datetime:
 class Digests:
     """Decides when the weekly digest is due; each week's digest is recorded once."""
 
-    def __init__(self, store: Store, config: Config) -> None:
-        """Work on `store` with the configured day and hour."""
+    def __init__(self, store: Store, config: Config, *, heads: Path | None = None) -> None:
+        """Work on `store` with the configured day and hour; `heads` holds learning journals."""
         self.store = store
         self.config = config
+        self.heads = heads
         self.cases = CaseBook(store, config)
 
     def due(self, now: datetime) -> tuple[str, str] | None:
@@ -101,7 +112,7 @@ class Digests:
         # Only this week's digest: a bot that was down for a month posts one, not four.
         if now - moment > timedelta(days=1):
             return None
-        text = build_digest(self.cases.list(), now, self.config)
+        text = build_digest(self.cases.list(), now, self.config, learned=self._learned(now))
         try:
             self.store.execute(
                 "INSERT INTO digests (week, text, created_at) VALUES (?, ?, ?)",
@@ -110,6 +121,18 @@ class Digests:
         except sqlite3.IntegrityError:
             return None
         return week, text
+
+    def _learned(self, now: datetime) -> str | None:
+        """What the detector learned from decisions this past week, as one line."""
+        from bot.detect.encoders import data_dir
+        from bot.detect.learning_log import log_path, read_attempts, weekly_line
+        from bot.detect.model import community_key
+
+        root = self.heads or data_dir() / "heads"
+        journal = log_path(root, community_key(self.config.community.name))
+        attempts = read_attempts(journal)
+        language = self.config.community.ui_language
+        return weekly_line(attempts, now - timedelta(days=7), now, language)
 
     def mark_delivered(self, week: str, when: datetime) -> None:
         """The digest was posted; it will not be offered again."""

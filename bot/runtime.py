@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from bot.adapter import Adapter, SendFailed
 from bot.app import Huitaine
+from bot.detect.retrain import learner_for
 from bot.ingest import IngestResult, Outcome
 from bot.models import Actor, Detection, Message, Notice, Outgoing, SendState
 from bot.privacy import RetentionJob
@@ -106,6 +107,9 @@ class Runtime:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._order = _Turnstile()
         self._retention = RetentionJob(core.store, core.config.retention)
+        # [learning]: the model detector's head is refitted from decisions on its own thread.
+        self._learner = learner_for(core.detector, core.config, core.store.path)
+        self.learning: asyncio.Task[Any] | None = None
 
     def register(self, platform: Adapter) -> None:
         """Route outbound actions for `platform.name` to this adapter."""
@@ -373,7 +377,18 @@ class Runtime:
         await self._digest()
         # [retention]: at most once a day, after what the moderators are waiting for.
         await self.call(self._retention.run_if_due, self.core.clock.now())
+        self._learn()
         return delivered
+
+    def _learn(self) -> None:
+        """Start a retraining check when one is due and none is running (never waits for it)."""
+        learner = self._learner
+        if learner is None or (self.learning is not None and not self.learning.done()):
+            return
+        now = self.core.clock.now()
+        if learner.due(now):
+            # Its own thread: a fit takes seconds and must not hold up the core's worker.
+            self.learning = self.spawn("huitaine-learn", asyncio.to_thread(learner.run, now))
 
     async def _digest(self) -> None:
         due = await self.call(self.core.digests.due, self.core.clock.now())

@@ -61,7 +61,7 @@ def test_a_community_overrides_only_what_it_sets() -> None:
     [
         ({"communities": {"1234": {}}}, 'communities."1234"', "discord:1234"),
         (
-            {"communities": {"discord:1": {"community": {"language": "de"}}}},
+            {"communities": {"discord:1": {"community": {"language": "ja"}}}},
             'communities."discord:1".community.language',
             '"fr"',
         ),

@@ -31,6 +31,7 @@ def test_example_file_is_valid_and_documents_every_key() -> None:
         "review",
         "storage",
         "responses",
+        "learning",
         "discord",
         "telegram",
     ):
@@ -62,6 +63,23 @@ def test_example_file_is_valid_and_documents_every_key() -> None:
         ({"staff": {"user_ids": ["42"]}}, "staff.user_ids", "which platform"),
         ({"staff": {"user_ids": ["slack:42"]}}, "staff.user_ids", '"discord:42"'),
         ({"staff": {"user_ids": [1.5]}}, "staff.user_ids", '"discord:1234"'),
+        ({"learning": {"after_decisions": -3}}, "learning.after_decisions", "0 to turn"),
+        ({"learning": {"after_decisions": "20"}}, "learning.after_decisions", "whole number"),
+        ({"learning": {"check_every": "1m"}}, "learning.check_every", "10m"),
+        ({"learning": {"check_every": "30d"}}, "learning.check_every", "7d"),
+        ({"learning": {"every": "1h"}}, "learning.every", "check_every"),
+        ({"community": {"language": "xx"}}, "community.language", '"es", "de", "it", "pt"'),
+        ({"community": {"languages": ["fr", "ja"]}}, "community.languages", '"es"'),
+        (
+            {"community": {"language": "es"}, "detection": {"detector": "rules"}},
+            "detection.detector",
+            '"auto"',
+        ),
+        (
+            {"community": {"languages": ["fr", "de"]}, "detection": {"detector": "rules"}},
+            "detection.detector",
+            "community.languages",
+        ),
     ],
 )
 def test_bad_values_name_the_key_and_the_fix(raw: dict[str, object], key: str, hint: str) -> None:
@@ -120,3 +138,20 @@ def test_auto_detector_takes_the_model_only_when_installed(
     monkeypatch.setattr("bot.detect.train.detector_from_config", lambda c, kind: kind)
     monkeypatch.setattr("bot.app.model_installed", lambda: True)
     assert build_detector(config) == "model"
+
+
+def test_learning_is_on_by_default_and_can_be_turned_off() -> None:
+    learning = parse_config({}).learning
+    assert (learning.after_decisions, learning.check_every) == (20, timedelta(hours=6))
+    off = parse_config({"learning": {"after_decisions": 0, "check_every": "1d"}}).learning
+    assert (off.after_decisions, off.check_every) == (0, timedelta(days=1))
+
+
+@pytest.mark.parametrize("language", ["es", "de", "it", "pt"])
+def test_a_community_may_write_a_language_the_encoder_knows(language: str) -> None:
+    community = parse_config({"community": {"language": language, "languages": [language]}})
+    assert community.community.language == language
+    # Moderators' texts exist in French and English: English is the fallback.
+    assert community.community.ui_language == "en"
+    mixed = parse_config({"community": {"language": "fr", "languages": ["fr", language]}})
+    assert mixed.community.ui_language == "fr"

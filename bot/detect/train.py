@@ -15,6 +15,7 @@ import csv
 import logging
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -89,8 +90,21 @@ def _label(value: str | None) -> int | None:
     raise ValueError(f"label {value!r} is not 0 or 1")
 
 
-def decisions_examples(database: str, community: str | None = None) -> list[Example]:
-    """Examples from the moderators' decisions recorded in `database` (read-only)."""
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A case the moderators settled, as a training example.
+
+    `decision_id` is the id of the last moderator decision that labelled it (approve, edit,
+    open, dismiss), 0 when none did (a staff member answered it).
+    """
+
+    case_id: int
+    decision_id: int
+    example: Example
+
+
+def decided_cases(database: str, community: str | None = None) -> list[Decided]:
+    """The labelled cases of `database` (read-only), oldest first."""
     uri = f"file:{Path(database).resolve()}?mode=ro"
     conn = sqlite3.connect(uri, uri=True)
     conn.row_factory = sqlite3.Row
@@ -103,7 +117,9 @@ def decisions_examples(database: str, community: str | None = None) -> list[Exam
                 (SELECT d.reason FROM decisions d WHERE d.case_id = c.id
                  AND d.action = 'dismiss' ORDER BY d.id DESC LIMIT 1) AS reason,
                 EXISTS (SELECT 1 FROM decisions d WHERE d.case_id = c.id
-                 AND d.action IN ('approve', 'edit', 'open')) AS approved
+                 AND d.action IN ('approve', 'edit', 'open')) AS approved,
+                (SELECT MAX(d.id) FROM decisions d WHERE d.case_id = c.id
+                 AND d.action IN ('approve', 'edit', 'open', 'dismiss')) AS decision_id
             FROM cases c
             WHERE (? IS NULL OR c.community = ?)
             ORDER BY c.id
@@ -112,25 +128,31 @@ def decisions_examples(database: str, community: str | None = None) -> list[Exam
         ).fetchall()
     finally:
         conn.close()
-    examples = []
+    decided = []
     for row in rows:
         text = row["text"] or row["excerpt"]
         if not text:
             continue
+        example: Example | None = None
         if row["state"] == "dismissed":
             if row["reason"] in _NOT_A_REQUEST:
-                examples.append(Example(text, 0, 0))
+                example = Example(text, 0, 0)
         elif row["approved"] or row["state"] in _DECIDED_YES:
             # A "yes" for the kind that opened the case (a case a moderator opened by hand is
             # a "yes" the detector missed); the other task stays unknown.
-            examples.append(
-                Example(
-                    text,
-                    1 if row["kind"] == "question" else None,
-                    1 if row["kind"] == "complaint" else None,
-                )
+            example = Example(
+                text,
+                1 if row["kind"] == "question" else None,
+                1 if row["kind"] == "complaint" else None,
             )
-    return examples
+        if example is not None:
+            decided.append(Decided(int(row["id"]), int(row["decision_id"] or 0), example))
+    return decided
+
+
+def decisions_examples(database: str, community: str | None = None) -> list[Example]:
+    """Examples from the moderators' decisions recorded in `database` (read-only)."""
+    return [item.example for item in decided_cases(database, community)]
 
 
 def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:

@@ -36,8 +36,8 @@ from bot.config import ConfigError, parse_config
         # A very long zone name is an OSError (file name too long) in zoneinfo.
         ({"community": {"timezone": "A" * 300}}, "community.timezone", "Europe/Paris"),
         # Languages Huitaine does not speak were accepted silently.
-        ({"community": {"language": "de"}}, "community.language", '"fr" or "en"'),
-        ({"community": {"languages": ["xx"]}}, "community.languages", '"fr" or "en"'),
+        ({"community": {"language": "ja"}}, "community.language", '"fr", "en"'),
+        ({"community": {"languages": ["xx"]}}, "community.languages", '"fr", "en"'),
         ({"responses": {"directory": "no/such/folder"}}, "responses.directory", "folder"),
     ],
 )

@@ -34,3 +34,23 @@ def test_every_check_row_is_labelled_for_both_tasks_in_a_known_language() -> Non
         or not row.text.strip()
     ]
     assert bad == []
+
+
+LANGUAGES_CHECK = CHECK.with_name("languages_check.csv")
+
+
+def test_the_languages_check_set_is_apart_and_covers_every_language_a_community_may_use() -> None:
+    from bot.config import DETECTED_LANGUAGES
+
+    trained = {normalised(example.text) for example in bundled_examples()}
+    rows = read_csv(LANGUAGES_CHECK, None)
+    assert [row.text for row in rows if normalised(row.text) in trained] == []
+    per_language = {code: [row for row in rows if row.lang == code] for code in DETECTED_LANGUAGES}
+    assert {code: len(items) for code, items in per_language.items()} == dict.fromkeys(
+        DETECTED_LANGUAGES, 40
+    )
+    for items in per_language.values():
+        # The same situations in each language: the labels line up.
+        assert [(r.question, r.complaint) for r in items] == [
+            (r.question, r.complaint) for r in per_language["en"]
+        ]
