@@ -9,6 +9,7 @@ import os
 import signal
 from typing import Any
 
+import adapters.sections  # noqa: F401  (registers each platform's section of the file)
 from bot.adapter import Adapter, PlatformSetupError
 from bot.app import Huitaine
 from bot.config import Config, ConfigError
@@ -22,10 +23,10 @@ PLATFORMS = ("telegram", "discord")
 def chosen_platforms(config: Config, requested: list[str]) -> list[str]:
     """The platforms to start: those asked for, else every one whose token is set."""
     names = requested or [
-        name for name in PLATFORMS if os.environ.get(getattr(config, name).token_env)
+        name for name in PLATFORMS if os.environ.get(config.platforms[name].token_env)
     ]
     if not names:
-        variables = " or ".join(getattr(config, name).token_env for name in PLATFORMS)
+        variables = " or ".join(config.platforms[name].token_env for name in PLATFORMS)
         raise ConfigError(
             "telegram.token_env / discord.token_env",
             f"no bot token in the environment ({variables} is unset)",
@@ -37,8 +38,8 @@ def chosen_platforms(config: Config, requested: list[str]) -> list[str]:
             raise ConfigError(
                 "--platform", f"unknown platform {name!r}", "use telegram or discord"
             )
-        if not os.environ.get(getattr(config, name).token_env):
-            env = getattr(config, name).token_env
+        if not os.environ.get(config.platforms[name].token_env):
+            env = config.platforms[name].token_env
             raise ConfigError(f"{name}.token_env", f"${env} is not set", f"export {env}=…")
     return names
 

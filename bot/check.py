@@ -157,7 +157,7 @@ def check_tokens(
     installed = has_module or (lambda name: importlib.util.find_spec(name) is not None)
     findings = []
     for name, module in PLATFORM_SDKS.items():
-        env = getattr(config, name).token_env
+        env = config.platforms[name].token_env
         token = environ.get(env, "")
         if not token:
             findings.append(Finding(name, Status.SKIPPED, f"${env} is not set"))
@@ -190,7 +190,7 @@ def check_tokens(
         # The token itself is never printed, not even in part.
         findings.append(Finding(name, Status.OK, f"${env} is set ({len(token)} characters)"))
     if all(f.status is Status.SKIPPED for f in findings):
-        names = " or ".join(f"${getattr(config, name).token_env}" for name in PLATFORM_SDKS)
+        names = " or ".join(f"${config.platforms[name].token_env}" for name in PLATFORM_SDKS)
         findings.append(
             _problem(
                 "tokens",
@@ -230,7 +230,7 @@ def ask_platforms(
     """Ask each platform who the bot is; unreachable is `skipped`, a refusal is a problem."""
     findings = []
     for name in PLATFORM_SDKS:
-        env = getattr(config, name).token_env
+        env = config.platforms[name].token_env
         token = environ.get(env, "").strip()
         if not token:
             continue

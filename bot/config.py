@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot import redaction
+from bot import platforms, redaction
 from bot.errors import UserError
 
 ONE_WEEK = timedelta(days=7)
@@ -166,7 +166,7 @@ class StaffConfig:
     helper_roles: frozenset[str] = frozenset()
     helper_ids: frozenset[str] = frozenset()
     # Platform → role names whose messages answer as staff there without making a moderator
-    # (set by a platform's own section, e.g. `discord.staff_roles`), casefolded.
+    # (the key its adapter registered in `bot.platforms`), casefolded.
     answer_roles: Mapping[str, frozenset[str]] = field(
         default_factory=lambda: MappingProxyType({})
     )
@@ -296,8 +296,9 @@ class Config:
     responses: ResponsesConfig = field(default_factory=ResponsesConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     learning: LearningConfig = field(default_factory=LearningConfig)
-    discord: PlatformConfig = field(default_factory=lambda: PlatformConfig("DISCORD_TOKEN"))
-    telegram: PlatformConfig = field(default_factory=lambda: PlatformConfig("TELEGRAM_TOKEN"))
+    # Each registered platform's section (`bot.platforms`), by name: its token variable and
+    # the options its adapter reads.
+    platforms: Mapping[str, PlatformConfig] = field(default_factory=lambda: _default_platforms())
     hours: HoursConfig = field(default_factory=HoursConfig)
     # Per-community overrides, keyed `platform:id` (`discord:<guild>`, `telegram:<chat>`, or
     # whatever id an adapter gives a community): each value is this whole configuration with
@@ -307,6 +308,13 @@ class Config:
     def for_community(self, platform: str, community_id: str) -> Config:
         """The configuration in force in one community: its overrides, else the defaults."""
         return self.communities.get(community_key(platform, community_id), self)
+
+
+def _default_platforms() -> Mapping[str, PlatformConfig]:
+    """Every registered platform's section as it is when the file has none."""
+    return MappingProxyType(
+        {name: PlatformConfig(s.token_env) for name, s in platforms.tables().items()}
+    )
 
 
 def community_key(platform: str, community_id: str) -> str:
@@ -328,9 +336,6 @@ def _expect(value: object, kind: type | tuple[type, ...], key: str, example: str
     return value
 
 
-STAFF_PLATFORMS = ("discord", "telegram", "console")
-
-
 def _staff(section: dict[str, Any]) -> StaffConfig:
     default = StaffConfig()
     roles = section.get("roles", sorted(default.roles))
@@ -348,35 +353,48 @@ def _staff(section: dict[str, Any]) -> StaffConfig:
 def _platform_ids(value: object, key: str) -> frozenset[str]:
     """A list of `platform:id` people; a bare id is refused (ids are unique per platform)."""
     ids = []
-    for item in _expect(value, list, key, '["discord:1234"]'):
+    for item in _expect(value, list, key, f"[{_ids_like('1234')}]"):
         text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
-        _expect(text, str, key, 'a list like ["discord:1234", "telegram:5678"]')
+        _expect(text, str, key, f"a list like [{_ids_like('1234', ', ')}]")
         platform, sep, user_id = text.partition(":")
-        if not sep or platform not in STAFF_PLATFORMS or not user_id.strip():
-            # A bare id would be ambiguous: Discord and Telegram ids come from different
-            # namespaces, and an operator of one platform must never moderate the other.
+        known = platforms.sections()
+        if not sep or platform not in known or not user_id.strip():
+            # A bare id would be ambiguous: each platform's ids come from its own namespace,
+            # and an operator of one platform must never moderate another.
             raise ConfigError(
                 key,
                 f"{item!r} does not say which platform the id belongs to",
-                f'write it as "discord:{user_id or platform}" or "telegram:{user_id or platform}"',
+                f"write it as {_ids_like(user_id or platform)}",
             )
         ids.append(f"{platform}:{user_id.strip()}")
     return frozenset(ids)
 
 
+def _ids_like(user_id: str, between: str = " or ") -> str:
+    """Example ids on every registered platform: '"discord:1234" or "telegram:1234"'."""
+    names = list(platforms.tables()) or ["platform"]
+    return between.join(f'"{name}:{user_id}"' for name in names)
+
+
 def _with_answer_roles(staff: StaffConfig, raw: dict[str, Any]) -> StaffConfig:
-    section = raw.get("discord")
-    if not isinstance(section, dict) or "staff_roles" not in section:
+    """Each platform's answer roles, read from the key its adapter registered."""
+    answer = {}
+    for name, platform in platforms.tables().items():
+        section = raw.get(name)
+        key = platform.answer_roles
+        if key is None or not isinstance(section, dict) or key not in section:
+            continue
+        roles = section[key]
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise ConfigError(
+                f"{name}.{key}",
+                f"expected a list of role names, got {_SHORT.repr(roles)}",
+                'write ["Moderator", "Support"]',
+            )
+        answer[name] = frozenset(r.casefold() for r in roles)
+    if not answer:
         return staff
-    roles = section["staff_roles"]
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise ConfigError(
-            "discord.staff_roles",
-            f"expected a list of role names, got {_SHORT.repr(roles)}",
-            'write ["Moderator", "Support"]',
-        )
-    answer = MappingProxyType({"discord": frozenset(r.casefold() for r in roles)})
-    return replace(staff, answer_roles=answer)
+    return replace(staff, answer_roles=MappingProxyType(answer))
 
 
 def _str_list(value: object, key: str) -> tuple[str, ...]:
@@ -604,6 +622,19 @@ def _directory(value: object) -> str:
     return directory
 
 
+def _platforms(raw: dict[str, Any]) -> Mapping[str, PlatformConfig]:
+    """Every registered platform's section, its options checked by its adapter's validator."""
+    found = {}
+    for name, section in platforms.tables().items():
+        platform = _platform(raw, name, section.token_env)
+        # Only a section the file writes: one naming just its token variable (or none) is a
+        # platform this file does not set up, and its adapter refuses it if it is started.
+        if platform.configured and section.validate is not None:
+            section.validate(platform.options)
+        found[name] = platform
+    return MappingProxyType(found)
+
+
 def _platform(raw: dict[str, Any], name: str, default_env: str) -> PlatformConfig:
     s = raw.get(name, {})
     _expect(s, dict, name, f"a [{name}] table")
@@ -693,7 +724,7 @@ _COMMUNITY_KEY = re.compile(r"^[a-z][a-z0-9_-]*:\S+$")
 
 def _communities(raw: dict[str, Any], defaults: Config) -> Mapping[str, Config]:
     """Each `[communities."platform:id"]`: its sections over the defaults, validated alike."""
-    table = _expect(raw.get("communities", {}), dict, "communities", '[communities."discord:1"]')
+    table = _expect(raw.get("communities", {}), dict, "communities", '[communities."platform:1"]')
     found: dict[str, Config] = {}
     for key, override in table.items():
         where = f'communities."{key}"'
@@ -701,7 +732,7 @@ def _communities(raw: dict[str, Any], defaults: Config) -> Mapping[str, Config]:
             raise ConfigError(
                 where,
                 "a community is named by its platform and id",
-                'write it as [communities."discord:1234"] or [communities."telegram:-100123"]',
+                f"write it as [communities.{_ids_like('1234', '] or [communities.')}]",
             )
         _expect(override, dict, where, f"a [{where}] table")
         _check_keys(override, set(COMMUNITY_SECTIONS), f"{where}.")
@@ -714,7 +745,7 @@ def _communities(raw: dict[str, Any], defaults: Config) -> Mapping[str, Config]:
                 _expect(override[name], dict, f"{where}.{name}", f"a [{where}.{name}] table")
                 merged[name] = {**(base if isinstance(base, dict) else {}), **override[name]}
         try:
-            own = _sections(merged)
+            own = _sections(merged, check_platforms=False)
         except ConfigError as exc:
             raise ConfigError(f"{where}.{exc.key}", exc.problem, exc.fix) from exc
         found[key] = replace(defaults, **{name: getattr(own, name) for name in COMMUNITY_SECTIONS})
@@ -788,14 +819,19 @@ def _rules_read(community: CommunityConfig, detection: DetectionConfig) -> None:
 
 def parse_config(raw: dict[str, Any]) -> Config:
     """Validate a parsed TOML document and build the typed configuration."""
-    allowed = {f.name for f in fields(Config)}
+    # A platform is a table of the file once its adapter registered it (`bot.platforms`).
+    allowed = {f.name for f in fields(Config)} - {"platforms"} | set(platforms.tables())
     _check_keys(raw, allowed, "")
     defaults = _sections(raw)
     return replace(defaults, communities=_communities(raw, defaults))
 
 
-def _sections(raw: dict[str, Any]) -> Config:
-    """Every section but `communities`, validated."""
+def _sections(raw: dict[str, Any], *, check_platforms: bool = True) -> Config:
+    """Every section but `communities`, validated.
+
+    A community sets no platform section, so its own parse skips them: the defaults' were
+    checked once, and an adapter's validator logs its warnings once.
+    """
     cases = _section(raw, "cases", CasesConfig)
     staff = _section(raw, "staff", StaffConfig)
     review = _section(raw, "review", ReviewConfig)
@@ -845,8 +881,7 @@ def _sections(raw: dict[str, Any]) -> Config:
         ),
         retention=_retention(raw),
         learning=_learning(raw),
-        discord=_platform(raw, "discord", "DISCORD_TOKEN"),
-        telegram=_platform(raw, "telegram", "TELEGRAM_TOKEN"),
+        platforms=_platforms(raw) if check_platforms else _default_platforms(),
         hours=_hours(raw),
     )
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import adapters.sections  # noqa: F401  (registers each platform's section of the file)
 from bot import __version__
 from bot.app import Huitaine, build_detector
 from bot.bundled import bundled_dir

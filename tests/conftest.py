@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import adapters.sections  # noqa: F401  (the platforms' sections, as the CLI registers them)
 from bot.app import Huitaine
 from bot.clock import ManualClock
 from bot.config import Config, parse_config

@@ -123,7 +123,9 @@ def test_example_platform_sections_pass_the_adapters_checks() -> None:
     from adapters.telegram.settings import parse_settings as telegram_settings
 
     config = load_config(ROOT / "config.example.toml")
-    assert telegram_settings(config.telegram.options).moderators_chat == -1009876543210
+    assert (
+        telegram_settings(config.platforms["telegram"].options).moderators_chat == -1009876543210
+    )
     assert discord_settings(config).review_channel == "123456789012345678"
 
 

@@ -17,7 +17,7 @@ def test_a_token_read_from_the_environment_is_masked_in_every_log_record(
 ) -> None:
     monkeypatch.setenv("HUITAINE_REDACTION_TOKEN", SECRET)
     config = parse_config({"telegram": {"token_env": "HUITAINE_REDACTION_TOKEN"}})
-    assert config.telegram.token("telegram", "BotFather") == SECRET
+    assert config.platforms["telegram"].token("telegram", "BotFather") == SECRET
     caplog.set_level(logging.DEBUG)
     # A logger created after the token was read, as SDKs create theirs lazily.
     late = logging.getLogger("some.sdk.created.later")

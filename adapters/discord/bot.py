@@ -22,7 +22,7 @@ from adapters.discord.inbound import Inbound
 from adapters.discord.people import actor_of
 from adapters.discord.sdk import app_commands, discord
 from adapters.discord.sending import send_reply
-from adapters.discord.settings import DiscordSettings, parse_settings
+from adapters.discord.settings import NAME, DiscordSettings, parse_settings
 from bot.adapter import PlatformSetupError
 from bot.cardview import CardView
 from bot.config import Config
@@ -160,7 +160,7 @@ class DiscordAdapter:
     # ------------------------------------------------------------------ opsdroid's verbs
 
     def _token(self) -> str:
-        return self.config.discord.token(
+        return self.config.platforms[NAME].token(
             "discord", "the bot token from the Developer Portal → Bot → Reset Token"
         )
 
@@ -173,7 +173,7 @@ class DiscordAdapter:
             raise DiscordSetupError(
                 "the bot token was refused",
                 "reset it in the Developer Portal (Bot → Reset Token) and put it in "
-                f"${self.config.discord.token_env}",
+                "$" + self.config.platforms[NAME].token_env,
             ) from None
         except (OSError, TimeoutError) as exc:  # aiohttp's connection errors are OSErrors
             await self.client.close()

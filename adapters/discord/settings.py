@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot import platforms
 from bot.config import Config, ConfigError
 
 _LOGGER = logging.getLogger(__name__)
+
+NAME = "discord"
 
 # Snowflakes are unsigned 64-bit integers in the API; Discord never hands out id 0.
 _MAX_SNOWFLAKE = 2**64 - 1
@@ -127,9 +130,18 @@ def _shards(options: Mapping[str, Any]) -> tuple[int | None, tuple[int, ...]]:
     return count, tuple(sorted(set(ids)))
 
 
+def section(config: Config) -> Mapping[str, Any]:
+    """The `[discord]` options of `config` (every key but `token_env`)."""
+    return config.platforms[NAME].options
+
+
 def parse_settings(config: Config) -> DiscordSettings:
-    """Validate `config.discord.options`; a missing, unknown or wrong key is a ConfigError."""
-    options: Mapping[str, Any] = config.discord.options
+    """Validate `[discord]`; unset `staff_roles` default to the core's moderator roles."""
+    return parse_options(section(config), config.staff.roles)
+
+
+def parse_options(options: Mapping[str, Any], default_roles: frozenset[str]) -> DiscordSettings:
+    """Validate the `[discord]` options; `default_roles` answer as staff when unset."""
     for key in options:
         if key not in KEYS:
             raise ConfigError(
@@ -155,7 +167,7 @@ def parse_settings(config: Config) -> DiscordSettings:
         channels=_snowflakes(options.get("channels", []), "channels"),
         ignore_channels=_snowflakes(options.get("ignore_channels", []), "ignore_channels"),
         # Default: whoever the core treats as a moderator also answers as staff.
-        staff_roles=staff_roles if staff_roles is not None else config.staff.roles,
+        staff_roles=staff_roles if staff_roles is not None else default_roles,
         manage_messages_is_staff=manage_messages,
         escalation_role=None if escalation is None else _snowflake(escalation, "escalation_role"),
         sync_commands=_bool(options.get("sync_commands", True), "sync_commands"),
@@ -169,3 +181,15 @@ def parse_settings(config: Config) -> DiscordSettings:
             "remove it: the moderators' channel is never read as member talk",
         )
     return settings
+
+
+# The `[discord]` section of the file: checked at load (the default roles do not change what is
+# valid), and `staff_roles` answer as staff without making moderators (`bot.staff`).
+platforms.register(
+    platforms.PlatformSection(
+        NAME,
+        token_env="DISCORD_TOKEN",
+        validate=lambda options: parse_options(options, frozenset()),
+        answer_roles="staff_roles",
+    )
+)

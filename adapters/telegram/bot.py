@@ -40,7 +40,7 @@ from adapters.telegram.inbound import Inbound
 from adapters.telegram.keyboard import feedback_keyboard
 from adapters.telegram.people import Directory
 from adapters.telegram.sending import send_reply
-from adapters.telegram.settings import TelegramSettings, parse_settings
+from adapters.telegram.settings import NAME, TelegramSettings, parse_settings, section
 from bot import redaction
 from bot.adapter import PlatformSetupError
 from bot.cardview import CardView
@@ -191,8 +191,9 @@ class TelegramAdapter:
     def _connect_problem(self, exc: TelegramError) -> str:
         # PTB's InvalidToken quotes the token; this names the variable that holds it instead.
         if isinstance(exc, InvalidToken):
+            env = self.config.platforms[NAME].token_env
             return (
-                f"telegram: Telegram rejected the bot token in ${self.config.telegram.token_env}. "
+                f"telegram: Telegram rejected the bot token in ${env}. "
                 "Fix: copy the token again from @BotFather (/mybots → API Token) and export it"
             )
         return (
@@ -328,8 +329,8 @@ def build(
 
     `sleep` waits out Telegram's flood control (tests pass one that does not really wait).
     """
-    settings = parse_settings(config.telegram.options)
-    token = config.telegram.token("telegram", "the token BotFather gave you")
+    settings = parse_settings(section(config))
+    token = config.platforms[NAME].token("telegram", "the token BotFather gave you")
     if settings.mode == "webhook":
         if importlib.util.find_spec("tornado") is None:
             raise ConfigError(

@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from bot.config import ConfigError, parse_duration
+from bot import platforms
+from bot.config import Config, ConfigError, parse_duration
 
 _LOGGER = logging.getLogger(__name__)
+
+NAME = "telegram"
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 _CHAT_ID = re.compile(r"^-?[1-9][0-9]{0,18}$")
@@ -90,6 +93,11 @@ def _string(options: Mapping[str, Any], name: str, default: str, example: str) -
     if not isinstance(value, str):
         raise ConfigError(_key(name), f"expected a string, got {value!r}", f"write {example}")
     return value.strip()
+
+
+def section(config: Config) -> Mapping[str, Any]:
+    """The `[telegram]` options of `config` (every key but `token_env`)."""
+    return config.platforms[NAME].options
 
 
 def parse_settings(options: Mapping[str, Any]) -> TelegramSettings:
@@ -200,3 +208,9 @@ def parse_settings(options: Mapping[str, Any]) -> TelegramSettings:
         business_staff_chat=business_chat,
         business_staff_ids=business_staff,
     )
+
+
+# The `[telegram]` section of the file, checked at load by the same parser the adapter runs.
+platforms.register(
+    platforms.PlatformSection(NAME, token_env="TELEGRAM_TOKEN", validate=parse_settings)
+)

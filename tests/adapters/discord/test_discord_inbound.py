@@ -115,7 +115,10 @@ async def test_manage_messages_counts_as_staff_only_when_configured(
         {
             "community": {"language": "en"},
             "staff": {"roles": ["moderator"]},
-            "discord": {**discord_config().discord.options, "manage_messages_is_staff": True},
+            "discord": {
+                **discord_config().platforms["discord"].options,
+                "manage_messages_is_staff": True,
+            },
         }
     )
     bot = await start_bot(config)
