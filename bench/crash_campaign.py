@@ -42,6 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import adapters.sections  # noqa: E402, F401  (staff ids name the platforms it registers)
 from bench.pipeline import scaled_lines  # noqa: E402
 from bot.app import Huitaine  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402

@@ -46,6 +46,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import adapters.sections  # noqa: E402, F401  (staff ids name the platforms it registers)
 from bench.pipeline import example_path  # noqa: E402
 from bot.app import Huitaine  # noqa: E402
 from bot.clock import EARLIEST, ManualClock, parse_timestamp  # noqa: E402
