@@ -10,6 +10,7 @@ import signal
 from typing import Any
 
 import adapters.sections  # noqa: F401  (registers each platform's section of the file)
+from bot import platforms
 from bot.adapter import Adapter, PlatformSetupError
 from bot.app import Huitaine
 from bot.config import Config, ConfigError
@@ -17,26 +18,26 @@ from bot.metrics import HEARTBEAT_S, Metrics, MetricsServer, require_client
 from bot.runtime import Runtime
 
 _LOGGER = logging.getLogger(__name__)
-PLATFORMS = ("telegram", "discord")
 
 
 def chosen_platforms(config: Config, requested: list[str]) -> list[str]:
     """The platforms to start: those asked for, else every one whose token is set."""
+    known = tuple(platforms.tables())
     names = requested or [
-        name for name in PLATFORMS if os.environ.get(config.platforms[name].token_env)
+        name for name in known if os.environ.get(config.platforms[name].token_env)
     ]
     if not names:
-        variables = " or ".join(config.platforms[name].token_env for name in PLATFORMS)
+        variables = " or ".join(config.platforms[name].token_env for name in known)
         raise ConfigError(
-            "telegram.token_env / discord.token_env",
+            " / ".join(f"{name}.token_env" for name in known),
             f"no bot token in the environment ({variables} is unset)",
             "export the token, e.g. `export TELEGRAM_TOKEN=123:abc`, and run again; "
             "try `huitaine console` to use Huitaine without a platform",
         )
     for name in names:
-        if name not in PLATFORMS:
+        if name not in known:
             raise ConfigError(
-                "--platform", f"unknown platform {name!r}", "use telegram or discord"
+                "--platform", f"unknown platform {name!r}", f"use {' or '.join(known)}"
             )
         if not os.environ.get(config.platforms[name].token_env):
             env = config.platforms[name].token_env

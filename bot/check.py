@@ -10,7 +10,6 @@ import enum
 import importlib.util
 import json
 import os
-import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -18,12 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot import platforms
 from bot.config import Config
 from bot.suggest import TemplateError, load_templates
 
-PLATFORM_SDKS = {"telegram": "telegram", "discord": "discord"}
-# A token from @BotFather: the bot's numeric id, a colon, then 35 letters, digits, - or _.
-_TELEGRAM_TOKEN = re.compile(r"^\d{5,}:[\w-]{30,}$")
 SQLITE_HEADER = b"SQLite format 3\x00"
 TIMEOUT_S = 10.0
 
@@ -156,7 +153,8 @@ def check_tokens(
     """Which platforms have a token in the environment, and whether their package is installed."""
     installed = has_module or (lambda name: importlib.util.find_spec(name) is not None)
     findings = []
-    for name, module in PLATFORM_SDKS.items():
+    for name, platform in platforms.tables().items():
+        module = platform.sdk or name
         env = config.platforms[name].token_env
         token = environ.get(env, "")
         if not token:
@@ -167,13 +165,13 @@ def check_tokens(
                 _problem(name, f"{name}.token_env", f"${env} has spaces around it", "trim them")
             )
             continue
-        if name == "telegram" and not _TELEGRAM_TOKEN.match(token):
+        if platform.token_shape is not None and not platform.token_shape.match(token):
             findings.append(
                 _problem(
                     name,
                     f"{name}.token_env",
                     f"${env} does not look like a bot token (digits:letters)",
-                    "copy the token @BotFather gave you",
+                    platform.token_hint or "copy the token again from the platform",
                 )
             )
             continue
@@ -190,11 +188,12 @@ def check_tokens(
         # The token itself is never printed, not even in part.
         findings.append(Finding(name, Status.OK, f"${env} is set ({len(token)} characters)"))
     if all(f.status is Status.SKIPPED for f in findings):
-        names = " or ".join(f"${config.platforms[name].token_env}" for name in PLATFORM_SDKS)
+        known = platforms.tables()
+        names = " or ".join(f"${config.platforms[name].token_env}" for name in known)
         findings.append(
             _problem(
                 "tokens",
-                "telegram.token_env / discord.token_env",
+                " / ".join(f"{name}.token_env" for name in known),
                 f"no bot token in the environment ({names})",
                 "export one before `huitaine run`; `huitaine console` needs none",
             )
@@ -216,25 +215,17 @@ def fetch_json(url: str, headers: Mapping[str, str]) -> tuple[int, Any]:
             return exc.code, None
 
 
-def _who_am_i(platform: str, token: str) -> tuple[str, dict[str, str]]:
-    """The request each platform answers with the bot's own account."""
-    if platform == "telegram":
-        return f"https://api.telegram.org/bot{token}/getMe", {}
-    headers = {"Authorization": f"Bot {token}", "User-Agent": "Huitaine (check)"}
-    return "https://discord.com/api/v10/users/@me", headers
-
-
 def ask_platforms(
     config: Config, environ: Mapping[str, str], fetch: Fetch = fetch_json
 ) -> list[Finding]:
     """Ask each platform who the bot is; unreachable is `skipped`, a refusal is a problem."""
     findings = []
-    for name in PLATFORM_SDKS:
+    for name, platform in platforms.tables().items():
         env = config.platforms[name].token_env
         token = environ.get(env, "").strip()
-        if not token:
+        if not token or platform.identify is None:
             continue
-        url, headers = _who_am_i(name, token)
+        url, headers = platform.identify(token)
         try:
             status, body = fetch(url, headers)
         except OSError as exc:

@@ -372,7 +372,7 @@ def _platform_ids(value: object, key: str) -> frozenset[str]:
 
 def _ids_like(user_id: str, between: str = " or ") -> str:
     """Example ids on every registered platform: '"discord:1234" or "telegram:1234"'."""
-    names = list(platforms.tables()) or ["platform"]
+    names = sorted(platforms.tables()) or ["platform"]
     return between.join(f'"{name}:{user_id}"' for name in names)
 
 

@@ -8,6 +8,7 @@ load by that adapter's own validator.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -16,6 +17,8 @@ from typing import Any
 # An adapter's check of its section's options (every key but `token_env`); it raises the
 # core's ConfigError naming the key and the fix, and its result is not kept.
 Validator = Callable[[Mapping[str, Any]], object]
+# token → (URL, headers) of the request the platform answers with the bot's own account.
+Identify = Callable[[str], tuple[str, dict[str, str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +28,9 @@ class PlatformSection:
     `token_env` is the environment variable read for the token when the file names none;
     `answer_roles` the key of the section whose role names answer as staff on this platform
     without making a moderator; `table` is False for a platform without a section of the file
-    (the console), which still names people in `staff.user_ids`.
+    (the console), which still names people in `staff.user_ids`. For `huitaine check`: `sdk`
+    is the module the adapter needs installed, `token_shape` what a token looks like (with
+    `token_hint` saying where to copy one), `identify` the request that names the bot.
     """
 
     name: str
@@ -33,6 +38,10 @@ class PlatformSection:
     validate: Validator | None = None
     answer_roles: str | None = None
     table: bool = True
+    sdk: str = ""
+    token_shape: re.Pattern[str] | None = None
+    token_hint: str = ""
+    identify: Identify | None = None
 
 
 _SECTIONS: dict[str, PlatformSection] = {}

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_each_adapter_registers_its_section_and_token_variable() -> None:
-    assert list(platforms.tables()) == ["discord", "telegram"]
+    assert list(platforms.tables()) == ["telegram", "discord"]
     defaults = Config().platforms
     assert defaults["discord"].token_env == "DISCORD_TOKEN"
     assert defaults["telegram"].token_env == "TELEGRAM_TOKEN"
@@ -77,8 +77,8 @@ def test_the_cli_knows_the_platform_sections(tmp_path: Path) -> None:
     assert "config error at 'discord.review_channel'" in done.stderr
 
 
-def test_the_core_names_no_platform_in_its_configuration() -> None:
-    for name in ("config.py", "platforms.py"):
+def test_the_core_names_no_platform_in_its_configuration_or_its_check() -> None:
+    for name in ("config.py", "platforms.py", "check.py"):
         code = [
             line
             for line in (ROOT / "bot" / name).read_text(encoding="utf-8").splitlines()

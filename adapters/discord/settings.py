@@ -191,5 +191,10 @@ platforms.register(
         token_env="DISCORD_TOKEN",
         validate=lambda options: parse_options(options, frozenset()),
         answer_roles="staff_roles",
+        sdk="discord",
+        identify=lambda token: (
+            "https://discord.com/api/v10/users/@me",
+            {"Authorization": f"Bot {token}", "User-Agent": "Huitaine (check)"},
+        ),
     )
 )

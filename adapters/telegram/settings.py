@@ -212,5 +212,14 @@ def parse_settings(options: Mapping[str, Any]) -> TelegramSettings:
 
 # The `[telegram]` section of the file, checked at load by the same parser the adapter runs.
 platforms.register(
-    platforms.PlatformSection(NAME, token_env="TELEGRAM_TOKEN", validate=parse_settings)
+    platforms.PlatformSection(
+        NAME,
+        token_env="TELEGRAM_TOKEN",
+        validate=parse_settings,
+        sdk="telegram",
+        # A token from @BotFather: the bot's numeric id, a colon, then 35 letters, digits, - or _.
+        token_shape=re.compile(r"^\d{5,}:[\w-]{30,}$"),
+        token_hint="copy the token @BotFather gave you",
+        identify=lambda token: (f"https://api.telegram.org/bot{token}/getMe", {}),
+    )
 )
