@@ -309,9 +309,9 @@ class TelegramAdapter:
         """Post a reminder or an escalation in the moderators' chat, under the case's card."""
         await self.cards.post_notice(notice, case)
 
-    async def post_digest(self, text: str) -> None:
-        """Post the core's weekly digest in the moderators' chat."""
-        await self.cards.post_digest(text)
+    async def post_digest(self, text: str, *, community: str) -> None:
+        """Post a community's weekly digest in that community's moderators' place."""
+        await self.cards.post_digest(text, community=community)
 
     async def say(self, text: str, *, reply_to: int | None = None) -> None:
         """Post a text (split if long) in the moderators' chat."""
