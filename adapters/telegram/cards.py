@@ -83,6 +83,15 @@ class Cards:
         # Parsed as a chat id where it is read: the config is platform-neutral text.
         return int(place) if place.lstrip("-").isdigit() else self.settings.moderators_chat
 
+    def review_places(self) -> frozenset[int]:
+        """The communities' own moderators' chats (`review_place`), where presses count too."""
+        places = (
+            self.core.config.for_community(PLATFORM, key.partition(":")[2]).community.review_place
+            for key in self.core.config.communities
+            if key.startswith(f"{PLATFORM}:")
+        )
+        return frozenset(int(p) for p in places if p.lstrip("-").isdigit())
+
     def _place(self, case: Case) -> Place:
         business = self.people.business
         name = business.place_name(case.community) if business is not None else None

@@ -279,5 +279,11 @@ async def test_a_community_with_its_own_review_place_gets_its_cards_and_digest_t
         forum_reminder = f"⏰ Cas n°{forum_case.id} "
         assert any(t.startswith(forum_reminder) for t in texts_in(fake, SHOP_STAFF_ID, "⏰"))
         assert not any(t.startswith(forum_reminder) for t in texts_in(fake, MOD_ID, "⏰"))
+        # A press on the card in that chat counts: the reply goes to the forum, once.
+        card = tg.card_of(forum_case.id)
+        await tg.press(CAMILLE, card["message_id"], f"h1:send:{forum_case.id}", chat=SHOP_STAFF_ID)
+        (reply,) = fake.bot_messages(FORUM_ID)
+        assert reply["reply_to_message"]["from"]["id"] == BOB["id"]
+        assert not tg.case(forum_case.id).state.waiting
     finally:
         await tg.stop()
