@@ -568,11 +568,9 @@ class ConsoleSession:
         for notice in self.core.tick(now):
             self.write(f"  {notice.text}")
             self.core.scheduler.mark_delivered(notice.id, now)
-        due = self.core.digests.due(now)
-        if due is not None:  # the weekly digest, once, as the live bot posts it
-            week, text = due
-            self.write(text)
-            self.core.digests.mark_delivered(week, now)
+        for digest in self.core.digests.due(now):  # each community's, once, as the bot posts
+            self.write(digest.text)
+            self.core.digests.mark_delivered(digest.id, now)
 
     def _in_doubt(self, rest: str) -> Outgoing:
         case_id = self._case_id(rest)

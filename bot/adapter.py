@@ -61,6 +61,6 @@ class Adapter(Protocol):
         """Post a reminder or an escalation to the moderators."""
         ...
 
-    async def post_digest(self, text: str) -> None:
-        """Post the weekly digest to the moderators' place."""
+    async def post_digest(self, text: str, *, community: str) -> None:
+        """Post one community's weekly digest to that community's moderators' place."""
         ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -90,8 +91,23 @@ def scheduled_time(now: datetime, config: Config) -> datetime:
     return moment
 
 
+@dataclass(frozen=True, slots=True)
+class DueDigest:
+    """One community's digest for one week, recorded and waiting to be posted."""
+
+    id: int
+    week: str
+    platform: str
+    community: str
+    text: str
+
+
 class Digests:
-    """Decides when the weekly digest is due; each week's digest is recorded once."""
+    """Decides when each community's weekly digest is due; each is recorded once a week.
+
+    A digest only ever speaks of its own community's cases: moderators of one group (or one
+    Telegram Business shop) never read the names and words of another's members.
+    """
 
     def __init__(self, store: Store, config: Config, *, heads: Path | None = None) -> None:
         """Work on `store` with the configured day and hour; `heads` holds learning journals."""
@@ -100,42 +116,74 @@ class Digests:
         self.heads = heads
         self.cases = CaseBook(store, config)
 
-    def due(self, now: datetime) -> tuple[str, str] | None:
-        """The (week, text) of a digest to post now, or None; recorded before it is returned."""
-        if not self.config.digest.enabled or not self.store.leads("scheduler"):
+    def due(self, now: datetime) -> list[DueDigest]:
+        """The digests to post now, one per community with cases; recorded before returned."""
+        if not self.store.leads("scheduler"):
+            return []
+        by_community: dict[tuple[str, str], list[Case]] = {}
+        for case in self.cases.list():
+            by_community.setdefault((case.platform, case.community), []).append(case)
+        due = []
+        for (platform, community), cases in sorted(by_community.items()):
+            digest = self._due_in(platform, community, cases, now)
+            if digest is not None:
+                due.append(digest)
+        return due
+
+    def _due_in(
+        self, platform: str, community: str, cases: list[Case], now: datetime
+    ) -> DueDigest | None:
+        config = self.config.for_community(platform, community)
+        if not config.digest.enabled:
             return None
-        moment = scheduled_time(now, self.config)
+        moment = scheduled_time(now, config)
         week = moment.date().isoformat()
-        row = self.store.row("SELECT text, delivered_at FROM digests WHERE week = ?", (week,))
-        if row is not None:
-            return None if row["delivered_at"] else (week, str(row["text"]))
+        key = (week, platform, community)
+        found = self.store.row(
+            "SELECT id, text, delivered_at FROM community_digests"
+            " WHERE week = ? AND platform = ? AND community = ?",
+            key,
+        )
+        if found is not None:
+            if found["delivered_at"]:
+                return None
+            return DueDigest(int(found["id"]), *key, str(found["text"]))
         # Only this week's digest: a bot that was down for a month posts one, not four.
         if now - moment > timedelta(days=1):
             return None
-        text = build_digest(self.cases.list(), now, self.config, learned=self._learned(now))
+        week_ago = now - timedelta(days=7)
+        if not any(c.opened_at >= week_ago or c.state.waiting for c in cases):
+            return None  # a quiet community gets no digest that week
+        text = build_digest(cases, now, config, learned=self._learned(config, now))
         try:
-            self.store.execute(
-                "INSERT INTO digests (week, text, created_at) VALUES (?, ?, ?)",
-                (week, text, to_db(now)),
+            digest_id = self.store.insert(
+                "community_digests",
+                {
+                    "week": week,
+                    "platform": platform,
+                    "community": community,
+                    "text": text,
+                    "created_at": to_db(now),
+                },
             )
         except sqlite3.IntegrityError:
-            return None
-        return week, text
+            return None  # another process recorded it first and posts it
+        return DueDigest(int(digest_id), *key, text)
 
-    def _learned(self, now: datetime) -> str | None:
+    def _learned(self, config: Config, now: datetime) -> str | None:
         """What the detector learned from decisions this past week, as one line."""
         from bot.detect.encoders import data_dir
         from bot.detect.learning_log import log_path, read_attempts, weekly_line
         from bot.detect.model import community_key
 
         root = self.heads or data_dir() / "heads"
-        journal = log_path(root, community_key(self.config.community.name))
+        journal = log_path(root, community_key(config.community.name))
         attempts = read_attempts(journal)
-        language = self.config.community.ui_language
+        language = config.community.ui_language
         return weekly_line(attempts, now - timedelta(days=7), now, language)
 
-    def mark_delivered(self, week: str, when: datetime) -> None:
+    def mark_delivered(self, digest_id: int, when: datetime) -> None:
         """The digest was posted; it will not be offered again."""
         self.store.execute(
-            "UPDATE digests SET delivered_at = ? WHERE week = ?", (to_db(when), week)
+            "UPDATE community_digests SET delivered_at = ? WHERE id = ?", (to_db(when), digest_id)
         )

@@ -152,6 +152,7 @@ def erase_message(store: Store, key: str) -> None:
     for cut in (120, 80):
         _replace_in(store, "notices", "text", old[:cut], new[:cut], "case_id = ?", (case_id,))
         _replace_in(store, "digests", "text", old[:cut], new[:cut])
+        _replace_in(store, "community_digests", "text", old[:cut], new[:cut])
 
 
 def forget_member(store: Store, platform: str, user_id: str, now: datetime) -> ForgetSummary:
@@ -219,7 +220,8 @@ def forget_member(store: Store, platform: str, user_id: str, now: datetime) -> F
         for case in cases:
             for cut in (120, 80):
                 if len(case["excerpt"][:cut]) >= MIN_NAME_CHARS:
-                    _replace_in(store, "digests", "text", case["excerpt"][:cut], REDACTED)
+                    for table in ("digests", "community_digests"):
+                        _replace_in(store, table, "text", case["excerpt"][:cut], REDACTED)
         for name in names:
             _cut_name(store, name)
         for case_id in case_ids:
@@ -296,11 +298,12 @@ def purge_older_than(store: Store, cutoff: datetime, *, budget: int = RUN_BUDGET
         last = int(rows[-1]["rowid"])
     digests = 0
     if cases + messages < budget:
-        digests = store.execute(
-            "UPDATE digests SET text = ? WHERE created_at < ? AND delivered_at IS NOT NULL"
-            " AND text != ''",
-            (ERASED, at),
-        ).rowcount
+        for table in ("digests", "community_digests"):
+            digests += store.execute(
+                f"UPDATE {table} SET text = ? WHERE created_at < ? AND delivered_at IS NOT NULL"
+                " AND text != ''",
+                (ERASED, at),
+            ).rowcount
     return PurgeSummary(messages=messages, cases=cases, digests=digests)
 
 
@@ -444,6 +447,7 @@ _TEXT_COLUMNS = (
     ("decisions", "text", "id"),
     ("notices", "text", "id"),
     ("digests", "text", "week"),
+    ("community_digests", "text", "id"),
 )
 # Columns that hold a name and nothing else (a moderator who was also forgotten, say).
 _NAME_COLUMNS = (

@@ -391,19 +391,21 @@ class Runtime:
             self.learning = self.spawn("huitaine-learn", asyncio.to_thread(learner.run, now))
 
     async def _digest(self) -> None:
-        due = await self.call(self.core.digests.due, self.core.clock.now())
-        if due is None:
-            return
-        week, text = due
-        posted = False
-        for platform in self._platforms.values():
+        # One digest per community, posted to that community's own review place only.
+        for digest in await self.call(self.core.digests.due, self.core.clock.now()):
+            platform = self._platforms.get(digest.platform)
+            if platform is None:
+                continue  # its platform is not running here: it waits, recorded
             try:
-                await platform.post_digest(text)
-                posted = True
+                await platform.post_digest(digest.text, community=digest.community)
             except Exception:
-                _LOGGER.exception("weekly digest not posted to %s; will retry", platform.name)
-        if posted:
-            await self.call(self.core.digests.mark_delivered, week, self.core.clock.now())
+                _LOGGER.exception(
+                    "weekly digest of %s:%s not posted; will retry",
+                    digest.platform,
+                    digest.community,
+                )
+                continue
+            await self.call(self.core.digests.mark_delivered, digest.id, self.core.clock.now())
 
     async def run_scheduler(self, every: float = 60.0) -> None:
         """Tick forever (a background task); a failed tick is logged and the loop goes on."""

@@ -176,6 +176,16 @@ MIGRATIONS: tuple[str, ...] = (
         AND author_bot = 0 AND deleted_at IS NULL AND (reply_to IS NOT NULL OR thread IS NOT NULL)
         ORDER BY created_at, key;
     """,
+    # 10: one weekly digest per community: moderators read only their own members' cases.
+    # The old `digests` table (one text over every community) stays, readable, unwritten.
+    """
+    CREATE TABLE community_digests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        week TEXT NOT NULL, platform TEXT NOT NULL, community TEXT NOT NULL,
+        text TEXT NOT NULL, created_at TEXT NOT NULL, delivered_at TEXT,
+        UNIQUE (week, platform, community)
+    );
+    """,
 )
 
 

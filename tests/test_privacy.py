@@ -117,10 +117,9 @@ def tell_story(
     assert [NAME in notice.text for notice in notices] == [True]
     core.scheduler.mark_delivered(notices[0].id, clock.now())
     clock.set(START + timedelta(days=7, minutes=1))
-    digest = core.digests.due(clock.now())
-    assert digest is not None
-    assert NAME in digest[1]
-    core.digests.mark_delivered(digest[0], clock.now())
+    (digest,) = core.digests.due(clock.now())
+    assert NAME in digest.text
+    core.digests.mark_delivered(digest.id, clock.now())
     if not leave_waiting:
         core.review.dismiss(MOD, waiting, DismissReason.HANDLED_ELSEWHERE)
     return Story(core, answered, waiting if leave_waiting else None, bob)

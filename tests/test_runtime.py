@@ -4,6 +4,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from bot.cardview import CardView
 from bot.clock import ManualClock
 from bot.models import Case, CaseState, Notice, Outgoing, SendState
 from bot.runtime import Runtime
-from tests.conftest import MOD, MessageFactory
+from tests.conftest import COMMUNITY, MOD, MessageFactory
 
 
 class RecordingPlatform:
@@ -29,6 +30,8 @@ class RecordingPlatform:
         self.fail_send: Exception | None = None
         self.fail_notice = False
         self.digests: list[str] = []
+        self.digest_places: list[str] = []
+        self.fail_digest: set[str] = set()
 
     async def send_reply(self, item: Outgoing) -> str:
         if self.fail_send is not None:
@@ -44,8 +47,11 @@ class RecordingPlatform:
             raise ConnectionError("network down")
         self.notices.append(notice)
 
-    async def post_digest(self, text: str) -> None:
+    async def post_digest(self, text: str, *, community: str) -> None:
+        if community in self.fail_digest:
+            raise ConnectionError("network down")
         self.digests.append(text)
+        self.digest_places.append(community)
 
     async def connect(self) -> None:
         pass
@@ -148,6 +154,28 @@ async def test_weekly_digest_is_posted_once_at_the_configured_hour(
     assert len(platform.digests) == 1
     assert "Alice" in platform.digests[0]
     assert "#1" in platform.digests[0]
+
+
+async def test_each_community_gets_its_digest_and_a_failed_one_alone_is_retried(
+    runtime: Runtime, clock: ManualClock, msg: MessageFactory
+) -> None:
+    platform = RecordingPlatform()
+    runtime.register(platform)
+    await runtime.ingest(msg("where is my order? still nothing"))
+    other = replace(msg("how do I change my email?", author="u-b", name="Bob"), community="g-2")
+    await runtime.ingest(other)
+    platform.fail_digest = {"g-2"}  # the second community's place is down at first
+    clock.set(datetime(2026, 11, 9, 9, 5, tzinfo=UTC))
+    await runtime.tick()
+    assert platform.digest_places == [COMMUNITY]
+    assert "Alice" in platform.digests[0]
+    assert "Bob" not in platform.digests[0]
+    platform.fail_digest = set()
+    await runtime.tick()
+    await runtime.tick()
+    assert platform.digest_places == [COMMUNITY, "g-2"]  # the first is not posted again
+    assert "Bob" in platform.digests[1]
+    assert "Alice" not in platform.digests[1]
 
 
 class SlowDetector:

@@ -264,9 +264,9 @@ class DiscordAdapter:
         """Post a reminder or an escalation in the review channel, linked to the card."""
         await self.cards.post_notice(notice, case)
 
-    async def post_digest(self, text: str) -> None:
-        """Post the core's weekly digest in the review channel (the runtime decides when)."""
-        await self.cards.post_digest(text)
+    async def post_digest(self, text: str, *, community: str) -> None:
+        """Post a community's weekly digest in its review channel (the runtime decides when)."""
+        await self.cards.post_digest(text, community=community)
 
 
 def build(config: Config, runtime: Runtime, **client_options: Any) -> DiscordAdapter:

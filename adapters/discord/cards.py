@@ -115,14 +115,20 @@ class Cards:
         self.language = language
         self._card_locks = [asyncio.Lock() for _ in range(_CARD_LOCKS)]
 
-    def review(self) -> discord.PartialMessageable:
-        """The review channel, without a fetch."""
+    def review(self, community: str = "") -> discord.PartialMessageable:
+        """The community's review channel (its `review_place`, else the default), no fetch."""
         return self.client.get_partial_messageable(
-            int(self.settings.review_channel), type=discord.ChannelType.text
+            self.place_of(community), type=discord.ChannelType.text
         )
 
+    def place_of(self, community: str) -> int:
+        """Where a community's cards, notices and digest go: its own review channel if set."""
+        place = self.core.config.for_community(PLATFORM, community).community.review_place
+        # Parsed as a channel id where it is read: the config is platform-neutral text.
+        return int(place) if place.isdigit() else int(self.settings.review_channel)
+
     def _review_guild(self, fallback: str) -> str:
-        channel = self.client.get_channel(int(self.settings.review_channel))
+        channel = self.client.get_channel(self.place_of(fallback))
         guild = getattr(channel, "guild", None)
         return str(guild.id) if guild is not None else fallback
 
@@ -138,11 +144,16 @@ class Cards:
             now = self.core.clock.now()
             embed = render.case_embed(card, language=self.language, now=now)
             view = view_of(render.case_buttons(card, language=self.language))
-            channel = self.review()
+            channel = self.review(case.community)
             if ref is not None:
                 try:
-                    await channel.get_partial_message(int(ref.message_id)).edit(
-                        embed=embed, view=view
+                    # Where the card is, even if the review place has changed since.
+                    await (
+                        self.client.get_partial_messageable(
+                            int(ref.chat), type=discord.ChannelType.text
+                        )
+                        .get_partial_message(int(ref.message_id))
+                        .edit(embed=embed, view=view)
                     )
                     return
                 except discord.NotFound:
@@ -173,19 +184,19 @@ class Cards:
         # A nonce per notice and part (discord.py adds enforce_nonce): posted, then killed
         # before being marked delivered, the retry after a restart is dropped by Discord.
         for index, chunk in enumerate(split_text(content)):
-            await self.review().send(
+            await self.review(case.community).send(
                 chunk, allowed_mentions=mentions, nonce=f"huitaine-n{notice.id}-{index}"
             )
 
-    async def post_digest(self, text: str) -> None:
-        """Post the core's weekly digest in the review channel (the runtime decides when).
+    async def post_digest(self, text: str, *, community: str) -> None:
+        """Post a community's weekly digest in its review channel (the runtime decides when).
 
         The digest's text is recorded once per week, so its hash names it: the same nonce
         after a restart lets Discord drop a second post (nonces are 25 characters at most).
         """
-        digest_id = hashlib.sha256(text.encode()).hexdigest()[:12]
+        digest_id = hashlib.sha256(f"{community}\n{text}".encode()).hexdigest()[:12]
         for index, chunk in enumerate(split_text(text, 2000)):
-            await self.review().send(
+            await self.review(community).send(
                 chunk,
                 allowed_mentions=discord.AllowedMentions.none(),
                 nonce=f"huitaine-d{digest_id}-{index}",

@@ -168,7 +168,7 @@ class Actions:
         business = self.people.business
         if business is not None and business.is_place(chat_id):
             return True
-        return chat_id == self.settings.moderators_chat
+        return chat_id == self.settings.moderators_chat or chat_id in self.cards.review_places()
 
     async def _cannot_send(self, press: _Press) -> bool:
         """True (and the presser told why) when no reply can go to the case's chat now."""

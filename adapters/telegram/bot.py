@@ -135,6 +135,10 @@ class TelegramAdapter:
         # Business cards live in owners' chats with the bot (or a staff group): drafts are
         # written there too, and nothing said there is a member's message.
         moderators = commands | self.business.places
+        # A community's own moderators' chat ([communities."…"] review_place): drafts too.
+        places = self.cards.review_places()
+        if places:
+            moderators = moderators | filters.Chat(chat_id=list(places))
         community: filters.BaseFilter = filters.Chat(chat_id=list(self.settings.community_chats))
         if self.settings.private_messages:
             community = community | filters.ChatType.PRIVATE
@@ -310,9 +314,9 @@ class TelegramAdapter:
         """Post a reminder or an escalation in the moderators' chat, under the case's card."""
         await self.cards.post_notice(notice, case)
 
-    async def post_digest(self, text: str) -> None:
-        """Post the core's weekly digest in the moderators' chat."""
-        await self.cards.post_digest(text)
+    async def post_digest(self, text: str, *, community: str) -> None:
+        """Post a community's weekly digest in that community's moderators' place."""
+        await self.cards.post_digest(text, community=community)
 
     async def say(self, text: str, *, reply_to: int | None = None) -> None:
         """Post a text (split if long) in the moderators' chat."""

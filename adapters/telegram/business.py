@@ -37,7 +37,6 @@ from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.texts import tr
 from bot.adapter import SendFailed
 from bot.business import BusinessLink, LinkState, community_of, link_of
-from bot.digest import build_digest
 from bot.models import Case, CaseState, Message, Outgoing, Standing
 from bot.runtime import Runtime
 from bot.staff import Scope
@@ -348,25 +347,3 @@ class BusinessDesk:
         channel = str(deleted.chat.id)
         for message_id in deleted.message_ids:
             await self.runtime.delete(PLATFORM, community, channel, str(message_id))
-
-    # -- the digest ----------------------------------------------------------------------------
-
-    def digests(self) -> list[tuple[int, str]]:
-        """Each business place's own digest (its customers only); runs on the core's thread."""
-        places: dict[int, set[str]] = {}
-        for link in self._links.values():
-            chat = self.review_chat(link.community)
-            if chat is not None and chat != self.settings.moderators_chat:
-                places.setdefault(chat, set()).add(link.community)
-        now = self.core.clock.now()
-        return [
-            (
-                chat,
-                build_digest(
-                    self.core.cases.list(scope=Scope(PLATFORM, frozenset(c))),
-                    now,
-                    self.core.config,
-                ),
-            )
-            for chat, c in places.items()
-        ]

@@ -69,10 +69,28 @@ class Cards:
         self.tasks: set[asyncio.Task[Any]] = set()
 
     def review_chat(self, case: Case) -> int:
-        """Where the case's card and notices go: a business's own place, or the moderators'."""
+        """Where the case's card and notices go (see `place_of`)."""
+        return self.place_of(case.community)
+
+    def place_of(self, community: str) -> int:
+        """Where a community's cards, notices and digest go: a business's own place, else the
+        community's `review_place`, else the moderators' chat."""
         business = self.people.business
-        chat = business.review_chat(case.community) if business is not None else None
-        return chat if chat is not None else self.settings.moderators_chat
+        chat = business.review_chat(community) if business is not None else None
+        if chat is not None:
+            return chat
+        place = self.core.config.for_community(PLATFORM, community).community.review_place
+        # Parsed as a chat id where it is read: the config is platform-neutral text.
+        return int(place) if place.lstrip("-").isdigit() else self.settings.moderators_chat
+
+    def review_places(self) -> frozenset[int]:
+        """The communities' own moderators' chats (`review_place`), where presses count too."""
+        places = (
+            self.core.config.for_community(PLATFORM, key.partition(":")[2]).community.review_place
+            for key in self.core.config.communities
+            if key.startswith(f"{PLATFORM}:")
+        )
+        return frozenset(int(p) for p in places if p.lstrip("-").isdigit())
 
     def _place(self, case: Case) -> Place:
         business = self.people.business
@@ -221,13 +239,10 @@ class Cards:
         chat = int(ref.chat) if ref is not None else self.review_chat(case)
         await self.say(notice.text, reply_to=anchor, chat=chat)
 
-    async def post_digest(self, text: str) -> None:
-        """Post the core's weekly digest in the moderators' chat, and each business's own."""
-        await self.say(text)
-        business = self.people.business
-        if business is not None:
-            for chat, digest in await self.runtime.call(business.digests):
-                await self.say(digest, chat=chat)
+    async def post_digest(self, text: str, *, community: str) -> None:
+        """Post a community's weekly digest in its own place (a business's, or its review
+        place, or the moderators' chat)."""
+        await self.say(text, chat=self.place_of(community))
 
     async def say(
         self, text: str, *, reply_to: int | None = None, chat: int | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from types import MappingProxyType
 
 import pytest
@@ -27,6 +28,17 @@ GAPS: dict[tuple[str, str], tuple[str, type[BaseException]]] = {
         CANNOT,
     ),
 }
+_DIGESTS = "test_each_community_gets_its_own_digest_once"
+GAPS.update(
+    {
+        (_DIGESTS, "console"): (_ONE, CANNOT),
+        (_DIGESTS, "discord"): (_ONE, CANNOT),
+        (_DIGESTS, "telegram-business"): (
+            "the business test world connects one business account",
+            CANNOT,
+        ),
+    }
+)
 # The second community of each platform's world, and who moderates only it.
 SECOND = {"telegram": (str(FORUM_ID), f"telegram:{BOB['id']}")}
 
@@ -77,3 +89,21 @@ async def test_two_communities_keep_apart_cases_staff_and_language(
     (reply,) = await platform.outbox()
     assert reply.community == second.community  # posted there, nothing in the first
     assert platform.replies() == []  # the first community's place got nothing
+
+
+async def test_each_community_gets_its_own_digest_once(platform: PlatformDriver) -> None:
+    await platform.member_says("How do I reset my password?")  # Monday, past the digest's hour
+    await platform.member_says_elsewhere("Where do I find the invoice for my order?")
+    await platform.tick(timedelta(minutes=1))
+    await platform.restart()
+    await platform.tick(timedelta(hours=1))
+
+    def digests() -> list[str]:
+        return [text for text in platform.moderator_place_texts() if "📋" in text]
+
+    # Two digests, once each, and neither names the other community's member's words.
+    first, second = sorted(digests(), key=lambda text: "invoice" in text)
+    assert "password" in first
+    assert "invoice" not in first
+    assert "invoice" in second
+    assert "password" not in second

@@ -145,12 +145,11 @@ async def test_enough_dismissals_retrain_the_head_on_schedule_and_it_is_kept(
     # The next weekly digest says what was learned, in the community's language.
     wednesday = datetime(2026, 11, 4, 9, 30, tzinfo=UTC)
     assert wednesday - timedelta(days=7) < attempt.at < wednesday
-    due = bot.core.digests.due(wednesday)
-    assert due is not None
+    (due,) = bot.core.digests.due(wednesday)
     fewer = attempt.before.false_questions - attempt.after.false_questions
     plural = "s" if fewer > 1 else ""
-    assert f"Appris de {attempt.learned} de vos décisions" in due[1]
-    assert f"{fewer} fausse{plural} question{plural} en moins" in due[1]
+    assert f"Appris de {attempt.learned} de vos décisions" in due.text
+    assert f"{fewer} fausse{plural} question{plural} en moins" in due.text
 
 
 async def test_a_worse_head_is_not_kept_and_the_old_one_stays(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from adapters.discord import ids
 from adapters.discord.ids import Action
 from bot.clock import ManualClock
+from bot.config import community_key
 from bot.ingest import IngestResult, Outcome
 from bot.models import Actor, Author, CaseState, Message, SendState, Standing
 from tests.adapters.discord.conftest import WAIT, Running, StartBot, discord_config
@@ -22,6 +25,7 @@ from tests.adapters.discord.fake_discord import (
     EMILE,
     GUILD,
     HELP,
+    OFFTOPIC,
     REVIEW,
     FakeDiscord,
     Post,
@@ -598,9 +602,10 @@ async def test_a_digest_posted_then_killed_before_marked_delivered_is_not_posted
     fake: FakeDiscord, start_bot: StartBot, clock: ManualClock
 ) -> None:
     bot = await start_bot()  # Monday 09:00 UTC, the configured digest hour
+    await open_case(fake)  # a community with no case gets no digest
     mark = bot.core.digests.mark_delivered
 
-    def killed(week: str, when: datetime) -> None:
+    def killed(digest_id: int, when: datetime) -> None:
         raise Killed
 
     bot.core.digests.mark_delivered = killed  # type: ignore[method-assign]
@@ -614,3 +619,21 @@ async def test_a_digest_posted_then_killed_before_marked_delivered_is_not_posted
         if (post.body.get("content") or "").startswith("📋")
     ]
     assert len(digests) == 1
+
+
+async def test_a_community_with_its_own_review_place_gets_its_cards_and_digest_there(
+    fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    config = discord_config()
+    # The guild's moderators read #off-topic (ignored as a member channel), not the default.
+    own = replace(config, community=replace(config.community, review_place=OFFTOPIC))
+    key = community_key("discord", GUILD)
+    bot = await start_bot(replace(config, communities=MappingProxyType({key: own})))
+    await fake.say(ALICE, HELP, QUESTION)
+    (card,) = await fake.wait_for(lambda: fake.channel_posts(OFFTOPIC))
+    assert card.body["embeds"]
+    await bot.runtime.tick()  # Monday 09:00 UTC, the configured digest hour
+    digest = fake.channel_posts(OFFTOPIC)[-1].body["content"]
+    assert digest.startswith("📋 Weekly digest")
+    assert "Alice" in digest
+    assert fake.channel_posts(REVIEW) == []

@@ -308,3 +308,27 @@ async def test_groups_and_business_chats_are_scoped_apart(shop: Harness) -> None
     assert "Seuls les modérateurs" in told(shop.fake, query)
     assert shop.fake.calls_to("sendMessage", chat_id=GROUP_ID) == []
     assert business_sends(shop.fake) == []
+
+
+async def test_the_shop_and_the_group_each_get_their_own_digest_once(shop: Harness) -> None:
+    await shop.say(GROUP_ID, ALICE, "Comment réinitialiser mon mot de passe ?")
+    await complain(shop)
+    assert shop.runtime is not None
+    # Monday 10:00 in Paris: this week's digests (due at 09:00) go out on the first tick.
+    await shop.runtime.tick()
+    await shop.runtime.tick()
+    await shop.restart()
+    assert shop.runtime is not None
+    await shop.runtime.tick()
+
+    def digests(chat: int) -> list[str]:
+        return [text for text in owner_texts(shop, chat) if text.startswith("📋")]
+
+    # The group's moderators never read the shop's customers, nor Margaux the group's members.
+    (group,) = digests(MOD_ID)
+    assert "Alice" in group
+    assert "Léa" not in group
+    assert "commande" not in group
+    (own,) = digests(OWNER_CHAT)
+    assert "Léa Roux" in own
+    assert "Alice" not in own

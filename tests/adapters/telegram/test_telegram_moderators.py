@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
 from adapters.telegram.convert import utf16_len
+from bot.clock import ManualClock
+from bot.config import community_key
 from bot.models import Outgoing, SendState
-from tests.adapters.telegram.conftest import Harness
-from tests.adapters.telegram.world import BOB, CAMILLE, GROUP_ID, MOD_ID, payload
+from tests.adapters.telegram.conftest import Harness, telegram_config
+from tests.adapters.telegram.fake_bot_api import FakeBotApi
+from tests.adapters.telegram.world import (
+    ALICE,
+    BOB,
+    CAMILLE,
+    FORUM_ID,
+    GROUP_ID,
+    MOD_ID,
+    SHOP_STAFF_ID,
+    TOKEN_ENV,
+    payload,
+)
 
 
 def last_text(tg: Harness) -> str:
@@ -69,6 +85,10 @@ async def test_report_for_staff(tg: Harness) -> None:
     assert "#1 Alice Martin" in report
     await command(tg, BOB, "/report")
     assert last_text(tg) == "Seuls les modérateurs peuvent faire cela."
+
+
+def texts_in(fake: FakeBotApi, chat: int, prefix: str) -> list[str]:
+    return [m["text"] for m in fake.bot_messages(chat) if m["text"].startswith(prefix)]
 
 
 def bot_texts(tg: Harness, prefix: str) -> list[dict[str, Any]]:
@@ -227,3 +247,43 @@ async def test_notices_are_at_least_once_a_kill_after_posting_repeats_never_lose
     assert len(await tg.runtime.tick()) == 1
     assert await tg.runtime.tick() == []
     assert len(bot_texts(tg, "⏰")) == 2  # posted again after the "restart": never lost
+
+
+async def test_a_community_with_its_own_review_place_gets_its_cards_and_digest_there(
+    fake: FakeBotApi, clock: ManualClock, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, fake.token)
+    config = telegram_config(fake)
+    # The forum's moderators have a chat of their own; the group keeps the default one.
+    forum = replace(config, community=replace(config.community, review_place=str(SHOP_STAFF_ID)))
+    key = community_key("telegram", str(FORUM_ID))
+    tg = Harness(fake, replace(config, communities=MappingProxyType({key: forum})), clock, db_path)
+    await tg.start()
+    try:
+        await tg.say(GROUP_ID, ALICE, "Comment réinitialiser mon mot de passe ?")
+        await tg.say(FORUM_ID, BOB, "Où trouver la facture de ma commande ?")
+        group_case, forum_case = tg.core.cases.list()
+        assert tg.card_of(group_case.id)["chat"]["id"] == MOD_ID
+        assert tg.card_of(forum_case.id)["chat"]["id"] == SHOP_STAFF_ID
+        assert tg.runtime is not None
+        await tg.runtime.tick()  # Monday 10:00 in Paris: past the digest's hour
+        (group,) = texts_in(fake, MOD_ID, "📋")
+        assert "Alice" in group
+        assert "facture" not in group
+        (own,) = texts_in(fake, SHOP_STAFF_ID, "📋")
+        assert "facture" in own
+        assert "Alice" not in own
+        # The forum's reminders go in its own place too.
+        clock.advance(timedelta(hours=46))
+        await tg.runtime.tick()
+        forum_reminder = f"⏰ Cas n°{forum_case.id} "
+        assert any(t.startswith(forum_reminder) for t in texts_in(fake, SHOP_STAFF_ID, "⏰"))
+        assert not any(t.startswith(forum_reminder) for t in texts_in(fake, MOD_ID, "⏰"))
+        # A press on the card in that chat counts: the reply goes to the forum, once.
+        card = tg.card_of(forum_case.id)
+        await tg.press(CAMILLE, card["message_id"], f"h1:send:{forum_case.id}", chat=SHOP_STAFF_ID)
+        (reply,) = fake.bot_messages(FORUM_ID)
+        assert reply["reply_to_message"]["from"]["id"] == BOB["id"]
+        assert not tg.case(forum_case.id).state.waiting
+    finally:
+        await tg.stop()
