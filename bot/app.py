@@ -113,6 +113,21 @@ class Huitaine:
             platform, community, channel, message_id, deleted_at or self.clock.now()
         )
 
+    def last_message_ids(self, platform: str, community: str) -> dict[str, str]:
+        """The newest stored message's id in each channel (or thread) of one community.
+
+        An adapter reads a platform's history after these ids to catch up what no event
+        brought (a new gateway session replays nothing). Deleted messages count: their id
+        still marks how far the bot had read. Newest is by date, then by id as a number.
+        """
+        rows = self.store.rows(
+            "SELECT channel, id FROM (SELECT channel, id, ROW_NUMBER() OVER (PARTITION BY "
+            "channel ORDER BY created_at DESC, LENGTH(id) DESC, id DESC) AS n FROM messages "
+            "WHERE platform = ? AND community = ?) AS newest WHERE n = 1",
+            (platform, community),
+        )
+        return {str(row["channel"]): str(row["id"]) for row in rows}
+
     def tick(self, now: datetime | None = None) -> list[Notice]:
         """Run the scheduler at `now` (the clock's time by default); return undelivered notices."""
         return self.scheduler.tick(now or self.clock.now())

@@ -87,6 +87,7 @@ class HuitaineClient(discord.Client):
         self.adapter.ready.set()
         if first:
             await self.adapter.runtime.show_replies_in_doubt(PLATFORM)
+        self.adapter.catch_up()
 
     async def on_resumed(self) -> None:
         """A dropped session was resumed; Discord replays what we missed."""
@@ -147,6 +148,7 @@ class DiscordAdapter:
         client = ShardedHuitaineClient if sharded else HuitaineClient
         self.client = client(self, **sharded, **client_options)
         self.ready = asyncio.Event()
+        self._catch_ups: set[asyncio.Task[Any]] = set()
         self.inbound = Inbound(runtime, settings, self._bot_id)
         self.cards = Cards(runtime, settings, self.client, language=self.language)
         self.actions = Actions(runtime, settings, self.actor_of, language=self.language)
@@ -199,8 +201,20 @@ class DiscordAdapter:
             ) from None
 
     async def disconnect(self) -> None:
-        """Close the gateway session and the HTTP session."""
+        """Stop reading history back, then close the gateway session and the HTTP session."""
+        for task in list(self._catch_ups):
+            task.cancel()
+        await asyncio.gather(*self._catch_ups, return_exceptions=True)
         await self.client.close()
+
+    def catch_up(self) -> None:
+        """Read back what a new gateway session will not replay (see `Inbound.catch_up`)."""
+        # A new session (after op 9, or a start after a stop) replays nothing of the old one.
+        task = self.runtime.spawn(
+            "discord catch-up", self.inbound.catch_up(list(self.client.guilds))
+        )
+        self._catch_ups.add(task)
+        task.add_done_callback(self._catch_ups.discard)
 
     async def start(self) -> None:
         """connect() then listen(): what the runner calls."""

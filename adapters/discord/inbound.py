@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from adapters.discord.convert import (
@@ -17,6 +18,7 @@ from adapters.discord.convert import (
 from adapters.discord.people import member_roles
 from adapters.discord.sdk import discord
 from adapters.discord.settings import DiscordSettings
+from bot.ingest import Outcome
 from bot.models import Message
 from bot.runtime import Runtime
 
@@ -26,6 +28,19 @@ _THREAD_TYPES = (
     discord.ChannelType.private_thread,
     discord.ChannelType.news_thread,
 )
+# Messages read back per channel after a new gateway session. Ten REST pages: a long outage
+# in a busy channel goes past it, and the log line says so.
+CATCH_UP_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class CaughtUp:
+    """What reading one guild's history back found."""
+
+    channels: int = 0
+    read: int = 0
+    new: int = 0
+    full: tuple[str, ...] = ()  # channels that reached the limit: later messages were not read
 
 
 def facts_from_discord(message: discord.Message) -> MessageFacts:
@@ -67,6 +82,18 @@ def place_of(channel: Any) -> Place:
     if getattr(channel, "type", None) in _THREAD_TYPES:
         return Place(str(channel.id), None, True)
     return Place(str(channel.id))
+
+
+def listened(place: Place, settings: DiscordSettings) -> bool:
+    """Whether members' messages in `place` are read (`convert.admit`'s rule for places)."""
+    where = place.ids
+    if settings.review_channel in where or where & settings.ignore_channels:
+        return False
+    return not settings.channels or bool(where & settings.channels)
+
+
+def _snowflake(value: str) -> int:
+    return int(value) if value.isdigit() else -1
 
 
 class Inbound:
@@ -115,3 +142,82 @@ class Inbound:
             return
         for message_id in message_ids:
             await self.runtime.delete(PLATFORM, str(guild_id), str(channel_id), str(message_id))
+
+    async def catch_up(self, guilds: Iterable[discord.Guild], limit: int = CATCH_UP_LIMIT) -> None:
+        """Read back what was posted after the last stored message of each listened channel.
+
+        A new gateway session (after op 9, or a start after a stop) replays nothing, so each
+        listened channel and cached active thread is read after the newest message the core
+        stored there (a channel with none: after the newest stored in the guild); ingestion is
+        idempotent, so a message read twice is stored once. A guild with nothing stored yet is
+        skipped: a first start imports no history (`huitaine replay` does).
+        """
+        for guild in guilds:
+            if not self.settings.watches_guild(str(guild.id)):
+                continue
+            last = await self.runtime.call(
+                self.runtime.core.last_message_ids, PLATFORM, str(guild.id)
+            )
+            if not last:
+                continue
+            found = await self._catch_up_guild(guild, last, limit)
+            _LOGGER.info(
+                "Discord guild %s caught up after a new session: %d messages read back in %d "
+                "channels, %d new (at most %d per channel)",
+                guild.id,
+                found.read,
+                found.channels,
+                found.new,
+                limit,
+            )
+            if found.full:
+                _LOGGER.warning(
+                    "Discord guild %s: channels %s had %d or more messages to read back; "
+                    "the later ones were not read and only live messages follow",
+                    guild.id,
+                    ", ".join(found.full),
+                    limit,
+                )
+
+    async def _catch_up_guild(
+        self, guild: discord.Guild, last: dict[str, str], limit: int
+    ) -> CaughtUp:
+        floor = max(last.values(), key=_snowflake)
+        channels = read = new = 0
+        full: list[str] = []
+        readable: list[discord.TextChannel | discord.Thread] = [
+            *guild.text_channels,
+            *guild.threads,
+        ]
+        for channel in readable:
+            if not listened(place_of(channel), self.settings):
+                continue
+            after = _snowflake(last.get(str(channel.id), floor))
+            if after < 0:
+                continue
+            channels += 1
+            count = 0
+            try:
+                async for message in channel.history(
+                    limit=limit, after=discord.Object(after), oldest_first=True
+                ):
+                    count += 1
+                    new += await self._ingest_read_back(message)
+            except discord.HTTPException as exc:  # Forbidden included: no Read Message History
+                _LOGGER.warning("catch-up: cannot read channel %s back (%s)", channel.id, exc)
+            read += count
+            if count >= limit:
+                full.append(str(channel.id))
+        return CaughtUp(channels, read, new, tuple(full))
+
+    async def _ingest_read_back(self, message: discord.Message) -> int:
+        """Ingest one message read from history; 1 if it was new to the core."""
+        converted = self.to_core(message)
+        if converted is None:
+            return 0
+        try:
+            result = await self.runtime.ingest(converted)
+        except Exception:
+            _LOGGER.exception("message %s (read back): ingestion or its card failed", message.id)
+            return 0
+        return 0 if result.outcome is Outcome.DUPLICATE else 1

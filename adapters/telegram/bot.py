@@ -57,6 +57,12 @@ DRAIN_TIMEOUT = 30.0  # seconds given to queued card updates at shutdown
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 Context = ContextTypes.DEFAULT_TYPE
 
+# Updates fetched from Telegram and waiting for the bot, at most. When the queue is full, PTB's
+# Updater waits to put the rest of its batch and asks for no more: memory stays bounded. The
+# next getUpdates confirms (offset) every queued update, so a crash loses at most this many plus
+# the one in hand (README, Guarantees).
+UPDATE_QUEUE_SIZE = 64
+
 
 class TelegramAdapter:
     """Huitaine on Telegram: community chats in, review in the moderators' chat, replies out."""
@@ -127,6 +133,8 @@ class TelegramAdapter:
             # One update at a time: a member's follow-up must meet the case its first message
             # opened, and an edit must follow the message it edits.
             .concurrent_updates(False)
+            # Back-pressure: polling pauses while the bot is behind (see UPDATE_QUEUE_SIZE).
+            .update_queue(asyncio.Queue(maxsize=UPDATE_QUEUE_SIZE))
             .build()
         )
 

@@ -186,6 +186,7 @@ class FakeDiscord:
         app.router.add_get(f"{api}/oauth2/applications/@me", self._application)
         app.router.add_get(f"{api}/gateway/bot", self._gateway_bot)
         app.router.add_post(f"{api}/channels/{{channel}}/messages", self._create_message)
+        app.router.add_get(f"{api}/channels/{{channel}}/messages", self._history)
         one_message = f"{api}/channels/{{channel}}/messages/{{message}}"
         app.router.add_patch(one_message, self._edit_message)
         app.router.add_get(one_message, self._get_message)
@@ -645,6 +646,16 @@ class FakeDiscord:
         if self._ws is not None:
             await self._ws.close(code=code, message=b"fake disconnect")
 
+    async def invalidate(self) -> None:
+        """Send op 9 (invalid session, not resumable): the client IDENTIFIEs anew.
+
+        Events from now on queue in the dead session and are never replayed, as on Discord:
+        only reading the channels' history brings them back.
+        """
+        self._live = False
+        assert self._ws is not None
+        await self._ws.send_json({"op": 9, "d": False, "s": None, "t": None})
+
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
@@ -836,6 +847,28 @@ class FakeDiscord:
             await self.dispatch("MESSAGE_UPDATE", payload)
         await self._notify()
         return _json(payload)
+
+    async def _history(self, request: web.Request) -> web.Response:
+        """GET /channels/{id}/messages: at most `limit` (1 to 100) messages, newest first.
+
+        With `after`, the oldest `limit` messages after that id, still newest first (Discord's
+        order; discord.py reverses the page for oldest_first). REST messages carry neither
+        `guild_id` nor `member`: those come only with gateway events.
+        """
+        await self._record(request)
+        channel_id = request.match_info["channel"]
+        limit = max(1, min(100, int(request.query.get("limit", "50"))))
+        found = sorted(
+            (m for m in self.messages.values() if m["channel_id"] == channel_id),
+            key=lambda m: int(m["id"]),
+        )
+        if "after" in request.query:
+            after = int(request.query["after"])
+            page = [m for m in found if int(m["id"]) > after][:limit]
+        else:
+            page = found[-limit:]
+        strip = ("guild_id", "member")
+        return _json([{k: v for k, v in m.items() if k not in strip} for m in reversed(page)])
 
     async def _get_message(self, request: web.Request) -> web.Response:
         await self._record(request)
