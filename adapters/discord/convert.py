@@ -257,7 +257,8 @@ def admit(facts: MessageFacts, place: Place, settings: DiscordSettings, *, bot_i
     if facts.type not in INGESTED_TYPES or not facts.content.strip():
         return False
     where = place.ids
-    if settings.review_channel in where or where & settings.ignore_channels:
+    review = {settings.review_channel} | settings.review_places
+    if where & review or where & settings.ignore_channels:
         return False
     return not settings.channels or bool(where & settings.channels)
 

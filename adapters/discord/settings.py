@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +51,9 @@ class DiscordSettings:
     # which of them this process runs (all of them when `shard_ids` is empty).
     shard_count: int | None = None
     shard_ids: tuple[int, ...] = ()
+    # Communities' own review channels (`[communities."discord:…"] community.review_place`):
+    # moderators talk there, so like `review_channel` they are never read as members' talk.
+    review_places: frozenset[str] = frozenset()
 
     def client_options(self) -> dict[str, Any]:
         """discord.py's sharding arguments; empty for one unsharded connection."""
@@ -137,7 +141,13 @@ def section(config: Config) -> Mapping[str, Any]:
 
 def parse_settings(config: Config) -> DiscordSettings:
     """Validate `[discord]`; unset `staff_roles` default to the core's moderator roles."""
-    return parse_options(section(config), config.staff.roles)
+    settings = parse_options(section(config), config.staff.roles)
+    places = frozenset(
+        own.community.review_place
+        for key, own in config.communities.items()
+        if key.startswith(f"{NAME}:") and own.community.review_place
+    )
+    return dataclasses.replace(settings, review_places=places)
 
 
 def parse_options(options: Mapping[str, Any], default_roles: frozenset[str]) -> DiscordSettings:

@@ -140,6 +140,21 @@ def test_a_forward_is_never_a_reply() -> None:
     assert facts.reply_to is None
 
 
+def test_a_communitys_own_review_channel_is_not_members_talk() -> None:
+    # Moderators of this server review in #help (its own review place): what they say there
+    # is not a member's question, exactly as in the default review channel.
+    config = parse_config(
+        {
+            "discord": {"review_channel": REVIEW, "guild_ids": [GUILD]},
+            "communities": {f"discord:{GUILD}": {"community": {"review_place": HELP}}},
+        }
+    )
+    own = parse_settings(config)
+    name = "message_create_question_en.json"
+    assert convert_payload(payload(name), GUILD_FACTS, own, bot_id=BOT_ID) is None
+    assert convert(name) is not None
+
+
 def test_guild_channel_and_staff_options() -> None:
     name = "message_create_question_en.json"
     assert convert(name, guild_ids=["1"]) is None
