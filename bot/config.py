@@ -71,10 +71,11 @@ def parse_duration(
             f"cannot read duration {_SHORT.repr(value)}",
             'use days/hours/minutes: "7d", "48h", "30m"',
         )
-    days, hours, minutes = (int(part or 0) for part in match.groups())
     try:
+        # A number of more than 4,300 digits is refused by int() itself (ValueError).
+        days, hours, minutes = (int(part or 0) for part in match.groups())
         duration = timedelta(days=days, hours=hours, minutes=minutes)
-    except OverflowError:
+    except (OverflowError, ValueError):
         duration = timedelta.max  # refused just below, with the same message
     if duration > longest:
         raise ConfigError(key, f"duration {_SHORT.repr(value)} is too long", too_long_fix)
@@ -324,6 +325,11 @@ def community_key(platform: str, community_id: str) -> str:
 
 _SHORT = reprlib.Repr()
 _SHORT.maxstring = _SHORT.maxother = 60
+
+
+def shown(value: object) -> str:
+    """`value` as an error message may quote it: short, and safe on any nesting depth."""
+    return _SHORT.repr(value)
 
 
 def _expect(value: object, kind: type | tuple[type, ...], key: str, example: str) -> Any:

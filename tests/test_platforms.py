@@ -85,3 +85,32 @@ def test_the_core_names_no_platform_in_its_configuration_or_its_check() -> None:
             if not line.lstrip().startswith("#")
         ]
         assert not [line for line in code if 'discord"' in line or 'telegram"' in line]
+
+
+def _deep(depth: int) -> object:
+    nested: object = 1
+    for _ in range(depth):
+        nested = [nested]
+    return nested
+
+
+TELEGRAM = {"moderators_chat": -1002, "community_chats": [-1001]}
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        # Found by the fuzzer: quoting a value nested deeper than Python's recursion limit.
+        ({"telegram": TELEGRAM | {"community_chats": _deep(5000)}}, "telegram.community_chats"),
+        ({"discord": {"review_channel": "1", "guild_ids": _deep(5000)}}, "discord.guild_ids"),
+        # A number of more than 4,300 digits: int() itself refuses it.
+        ({"telegram": TELEGRAM | {"admin_cache": "9" * 5000 + "m"}}, "telegram.admin_cache"),
+    ],
+)
+def test_a_strange_value_in_an_adapter_section_is_a_short_clear_error(
+    section: dict[str, object], key: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config(section)
+    assert key in str(error.value)
+    assert len(str(error.value)) < 400  # the value is quoted short, whatever its size

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import platforms
-from bot.config import Config, ConfigError
+from bot.config import Config, ConfigError, shown
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,25 +75,29 @@ def _fix_key(key: str) -> str:
 def _snowflake(value: object, key: str) -> str:
     example = "an id like 123456789012345678 (Developer Mode → right click → Copy ID)"
     if isinstance(value, bool):
-        raise ConfigError(_fix_key(key), f"expected an id, got {value!r}", f"write {example}")
+        raise ConfigError(_fix_key(key), f"expected an id, got {shown(value)}", f"write {example}")
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or not 0 < value <= _MAX_SNOWFLAKE:
-        raise ConfigError(_fix_key(key), f"{value!r} is not a Discord id", f"write {example}")
+        raise ConfigError(_fix_key(key), f"{shown(value)} is not a Discord id", f"write {example}")
     return str(value)
 
 
 def _snowflakes(value: object, key: str) -> frozenset[str]:
     if not isinstance(value, list):
         raise ConfigError(
-            _fix_key(key), f"expected a list of ids, got {value!r}", "write [123456789012345678]"
+            _fix_key(key),
+            f"expected a list of ids, got {shown(value)}",
+            "write [123456789012345678]",
         )
     return frozenset(_snowflake(item, key) for item in value)
 
 
 def _bool(value: object, key: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(_fix_key(key), f"expected true or false, got {value!r}", "write true")
+        raise ConfigError(
+            _fix_key(key), f"expected true or false, got {shown(value)}", "write true"
+        )
     return value
 
 
@@ -101,7 +105,7 @@ def _roles(value: object) -> frozenset[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(
             "discord.staff_roles",
-            f"expected a list of role names, got {value!r}",
+            f"expected a list of role names, got {shown(value)}",
             'write ["Moderator", "Support"]',
         )
     return frozenset(item.casefold() for item in value)
@@ -120,7 +124,7 @@ def _shards(options: Mapping[str, Any]) -> tuple[int | None, tuple[int, ...]]:
     if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= _MAX_SHARDS:
         raise ConfigError(
             "discord.shard_count",
-            f"{count!r} is not a number of shards",
+            f"{shown(count)} is not a number of shards",
             "write a whole number like 2 (Discord says how many: about one per 1,000 guilds)",
         )
     if not isinstance(ids, list) or not all(
@@ -128,7 +132,7 @@ def _shards(options: Mapping[str, Any]) -> tuple[int | None, tuple[int, ...]]:
     ):
         raise ConfigError(
             "discord.shard_ids",
-            f"{ids!r} is not a list of shard ids below shard_count ({count})",
+            f"{shown(ids)} is not a list of shard ids below shard_count ({count})",
             f"write the shards this process runs, like [0, 1] (from 0 to {count - 1})",
         )
     return count, tuple(sorted(set(ids)))

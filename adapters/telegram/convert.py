@@ -164,6 +164,9 @@ def reply_to(message: TgMessage) -> str | None:
     # which is where it is, not whom it answers.
     if message.is_topic_message and target.forum_topic_created is not None:
         return None
+    if not isinstance(target.message_id, int) or isinstance(target.message_id, bool):
+        # The Bot API always sends an integer; anything else is not a message it sent.
+        raise BadUpdate(f"reply_to_message.message_id is not a number: {type(target.message_id)}")
     return str(target.message_id)
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from bot import platforms
-from bot.config import Config, ConfigError, parse_duration
+from bot.config import Config, ConfigError, parse_duration, shown
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -69,19 +69,21 @@ def _chat_id(value: object, key: str) -> int:
     # from other tools often come as strings.
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ConfigError(
-            key, f"expected a chat id, got {value!r}", "write it like -1001234567890"
+            key, f"expected a chat id, got {shown(value)}", "write it like -1001234567890"
         )
     text = str(value).strip()
     if not _CHAT_ID.match(text):
         raise ConfigError(
-            key, f"{value!r} is not a Telegram chat id", "write it like -1001234567890"
+            key, f"{shown(value)} is not a Telegram chat id", "write it like -1001234567890"
         )
     return int(text)
 
 
 def _user_ids(value: object, key: str) -> frozenset[int]:
     if not isinstance(value, list):
-        raise ConfigError(key, f"expected a list of user ids, got {value!r}", "write [12345678]")
+        raise ConfigError(
+            key, f"expected a list of user ids, got {shown(value)}", "write [12345678]"
+        )
     ids = {_chat_id(item, key) for item in value}
     if any(i <= 0 for i in ids):
         raise ConfigError(key, "user ids are positive numbers", "write [12345678]")
@@ -91,7 +93,7 @@ def _user_ids(value: object, key: str) -> frozenset[int]:
 def _string(options: Mapping[str, Any], name: str, default: str, example: str) -> str:
     value = options.get(name, default)
     if not isinstance(value, str):
-        raise ConfigError(_key(name), f"expected a string, got {value!r}", f"write {example}")
+        raise ConfigError(_key(name), f"expected a string, got {shown(value)}", f"write {example}")
     return value.strip()
 
 
@@ -117,14 +119,14 @@ def parse_settings(options: Mapping[str, Any]) -> TelegramSettings:
     business = options.get("business", False)
     if not isinstance(business, bool):
         raise ConfigError(
-            _key("business"), f"expected true or false, got {business!r}", "write true"
+            _key("business"), f"expected true or false, got {shown(business)}", "write true"
         )
     raw_chats = options.get("community_chats", [])
     # A small business may listen to its customers' private chats alone, without any group.
     if not isinstance(raw_chats, list) or not (raw_chats or business):
         raise ConfigError(
             _key("community_chats"),
-            f"expected a non-empty list of chat ids, got {raw_chats!r}",
+            f"expected a non-empty list of chat ids, got {shown(raw_chats)}",
             "list the groups Huitaine listens to, e.g. community_chats = [-1001234567890]",
         )
     chats = tuple(dict.fromkeys(_chat_id(c, _key("community_chats")) for c in raw_chats))
@@ -153,34 +155,39 @@ def parse_settings(options: Mapping[str, Any]) -> TelegramSettings:
     if admin_cache > timedelta(days=1):
         raise ConfigError(
             _key("admin_cache"),
-            f"{options['admin_cache']!r} keeps a demoted admin in charge too long",
+            f"{shown(options['admin_cache'])} keeps a demoted admin in charge too long",
             'use "1d" or less, e.g. "10m"',
         )
     private = options.get("private_messages", True)
     if not isinstance(private, bool):
         raise ConfigError(
-            _key("private_messages"), f"expected true or false, got {private!r}", "write true"
+            _key("private_messages"), f"expected true or false, got {shown(private)}", "write true"
         )
     mode = _string(options, "mode", "polling", '"polling"')
     if mode not in ("polling", "webhook"):
-        raise ConfigError(_key("mode"), f"unknown mode {mode!r}", 'use "polling" or "webhook"')
+        raise ConfigError(
+            _key("mode"), f"unknown mode {shown(mode)}", 'use "polling" or "webhook"'
+        )
     webhook_url = _string(options, "webhook_url", "", '"https://bot.example.org/telegram"')
     listen = _string(options, "webhook_listen", "127.0.0.1", '"127.0.0.1"')
     port = options.get("webhook_port", 8443)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ConfigError(_key("webhook_port"), f"{port!r} is not a port number", "write 8443")
+        raise ConfigError(
+            _key("webhook_port"), f"{shown(port)} is not a port number", "write 8443"
+        )
     secret_env = _string(options, "webhook_secret_env", "", '"TELEGRAM_WEBHOOK_SECRET"')
     if secret_env and not _ENV_NAME.match(secret_env):
         raise ConfigError(
             _key("webhook_secret_env"),
-            f"{secret_env!r} is not an environment variable name (secrets never go in this file)",
+            f"{shown(secret_env)} is not an environment variable name"
+            " (secrets never go in this file)",
             'name the variable that holds the secret, e.g. "TELEGRAM_WEBHOOK_SECRET"',
         )
     if mode == "webhook":
         if not webhook_url.startswith("https://"):
             raise ConfigError(
                 _key("webhook_url"),
-                f"webhook mode needs a public https:// URL, got {webhook_url!r}",
+                f"webhook mode needs a public https:// URL, got {shown(webhook_url)}",
                 'set webhook_url = "https://bot.example.org/telegram" (Telegram calls it)',
             )
     elif webhook_url or secret_env:
@@ -189,7 +196,7 @@ def parse_settings(options: Mapping[str, Any]) -> TelegramSettings:
     if not base_url.startswith(("https://", "http://")):
         raise ConfigError(
             _key("base_url"),
-            f"{base_url!r} is not an http(s) URL",
+            f"{shown(base_url)} is not an http(s) URL",
             f'use "{DEFAULT_BASE_URL}" or your Bot API server, e.g. "http://127.0.0.1:8081/bot"',
         )
     return TelegramSettings(
