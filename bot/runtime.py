@@ -199,6 +199,11 @@ class Runtime:
         """Apply an edit, in arrival order with the messages (held if the database is down)."""
         return await self._or_hold(_Event("edit", (message,)))
 
+    async def take(self, message: Message) -> IngestResult:
+        """A new message, or an edit when `message.edited`: for adapters whose platform
+        delivers both through one handler."""
+        return await (self.edit(message) if message.edited else self.ingest(message))
+
     async def _edit_now(self, message: Message) -> IngestResult:
         async with self._order.turn(self._order.take()):
             result = await self.call(self.core.edit, message)

@@ -332,12 +332,8 @@ class BusinessDesk:
             owner_id=int(link.owner_id) if link is not None else None,
             edited=edited,
         )
-        if converted is None:
-            return
-        if edited:
-            await self.runtime.edit(converted)
-        else:
-            await self.runtime.ingest(converted)
+        if converted is not None:
+            await self.runtime.take(converted)
 
     async def _on_deleted(self, update: Update, context: Context) -> None:
         deleted = update.deleted_business_messages

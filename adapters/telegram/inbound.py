@@ -40,12 +40,8 @@ class Inbound:
             usernames=self.people.usernames,
             edited=edited,
         )
-        if converted is None:
-            return
-        if edited:
-            await self.runtime.edit(converted)
-        else:
-            await self.runtime.ingest(converted)
+        if converted is not None:
+            await self.runtime.take(converted)
 
     async def on_migrate(self, update: Update, context: Context) -> None:
         """A group became a supergroup: its id changed, and only the operator can follow."""
