@@ -243,9 +243,11 @@ class CaseBook:
         return True
 
     def confirm_helper(self, case_id: int) -> bool:
-        """A moderator agrees with the community's answer; False if there was none to confirm."""
+        """A moderator agrees with the community's answer; False if there was none to confirm
+        (or it was confirmed already: a second press changes nothing)."""
         cursor = self.store.execute(
-            "UPDATE cases SET helper_confirmed = 1 WHERE id = ? AND state = ? AND answered_as = ?",
+            "UPDATE cases SET helper_confirmed = 1"
+            " WHERE id = ? AND state = ? AND answered_as = ? AND helper_confirmed = 0",
             (case_id, CaseState.ANSWERED.value, Answerer.HELPER.value),
         )
         return cursor.rowcount == 1

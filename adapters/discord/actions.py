@@ -15,8 +15,9 @@ from adapters.discord.cards import view_of
 from adapters.discord.convert import PLATFORM, jump_url, modal_values
 from adapters.discord.sdk import discord
 from adapters.discord.settings import DiscordSettings
-from adapters.discord.texts import timestamp, tr
+from adapters.discord.texts import language_of, timestamp, tr
 from bot.cardview import MEMBER_THANKS, MemberAction, member_text
+from bot.i18n import t
 from bot.models import Actor, Case, Feedback, Outgoing, SendState
 from bot.review import NotAllowed, Refusal, ReviewError
 from bot.runtime import Runtime
@@ -28,6 +29,9 @@ _TEXT_INPUT_LIMIT = 4000  # Discord's limit for a modal text input
 
 # The member's buttons under an approved reply, and what each tells the core.
 _MEMBER = {ids.Action.SOLVED: MemberAction.SOLVED, ids.Action.HELP: MemberAction.STILL_NEED_HELP}
+# Presses that first ask the moderator something else (the reply editor, the reasons) need a
+# case still waiting; the core checks every other press itself.
+_ON_WAITING = (ids.Action.EDIT, ids.Action.DISMISS)
 
 ActorOf = Callable[[discord.Interaction[discord.Client]], Actor]
 
@@ -56,21 +60,32 @@ class Actions:
         self.core = runtime.core
         self.settings = settings
         self.actor_of = actor_of
-        self.language = language
+        self.language = language  # the default; a press is answered in its community's language
+
+    def language_of(self, community: str | None) -> str:
+        """The language of a community's moderators ([communities."discord:id"] language)."""
+        return language_of(self.core.config, community)
+
+    def pressed_in(self, interaction: discord.Interaction[Any]) -> str:
+        """The language of the server pressed in, for answers given before a case is known."""
+        guild = interaction.guild_id
+        return self.language_of(None if guild is None else str(guild))
 
     def guild_ok(self, interaction: discord.Interaction[Any]) -> bool:
         """True when the interaction comes from a server Huitaine watches."""
         guild = None if interaction.guild_id is None else str(interaction.guild_id)
         return self.settings.watches_guild(guild)
 
-    def precheck(self, actor: Actor, case_id: int) -> tuple[str | None, Case | None]:
+    def precheck(
+        self, actor: Actor, case_id: int, language: str
+    ) -> tuple[str | None, Case | None]:
         """On the core's thread: the core says whether this actor may act on this case."""
         try:
             return None, self.core.review.case_for(actor, case_id)
         except NotAllowed:
-            return tr("not_staff", self.language), None
+            return tr("not_staff", language), None
         except ReviewError:
-            return tr("no_case", self.language, case=case_id), None
+            return tr("no_case", language, case=case_id), None
 
     async def on_component(
         self, interaction: discord.Interaction[discord.Client], raw_custom_id: str
@@ -82,10 +97,10 @@ class Actions:
             _LOGGER.warning(
                 "refused custom id %r from %s: %s", raw_custom_id, interaction.user.id, exc
             )
-            await refuse(interaction, tr("invalid", self.language))
+            await refuse(interaction, tr("invalid", self.pressed_in(interaction)))
             return
         if custom_id.action is ids.Action.SUBMIT:  # a modal id on a button: forged
-            await refuse(interaction, tr("invalid", self.language))
+            await refuse(interaction, tr("invalid", self.pressed_in(interaction)))
             return
         if custom_id.action in _MEMBER:
             await self._member_press(interaction, custom_id)
@@ -106,7 +121,7 @@ class Actions:
             _LOGGER.warning(
                 "refused %s from %s: not that case's reply", custom_id, interaction.user.id
             )
-            await refuse(interaction, tr("invalid", self.language))
+            await refuse(interaction, tr("invalid", self.pressed_in(interaction)))
             return
         case = await self.runtime.call(self.core.cases.get, custom_id.case_id)
         member = Actor(PLATFORM, str(interaction.user.id), interaction.user.display_name)
@@ -134,7 +149,7 @@ class Actions:
         except ids.InvalidCustomId:
             custom_id = None
         if custom_id is None or custom_id.action is not ids.Action.SUBMIT:
-            await refuse(interaction, tr("invalid", self.language))
+            await refuse(interaction, tr("invalid", self.pressed_in(interaction)))
             return
         await self._act(interaction, custom_id, text=modal_values(data).get(REPLY_INPUT, ""))
 
@@ -145,59 +160,67 @@ class Actions:
         *,
         text: str | None = None,
     ) -> None:
+        here = self.pressed_in(interaction)
         if not self.guild_ok(interaction):
-            await refuse(interaction, tr("wrong_guild", self.language))
+            await refuse(interaction, tr("wrong_guild", here))
             return
         actor = self.actor_of(interaction)
-        refusal, case = await self.runtime.call(self.precheck, actor, custom_id.case_id)
+        refusal, case = await self.runtime.call(self.precheck, actor, custom_id.case_id, here)
         if refusal is not None or case is None:
             _LOGGER.info(
                 "refused %s on case %d to %s", custom_id.action, custom_id.case_id, actor.id
             )
-            await refuse(interaction, refusal or tr("invalid", self.language))
+            await refuse(interaction, refusal or tr("invalid", here))
             return
-        if custom_id.action in (ids.Action.EDIT, ids.Action.DISMISS) and not case.state.waiting:
-            reason = f"case {case.id} is {case.state.value}"
-            await refuse(interaction, tr("refused", self.language, reason=reason))
+        # From here on, the words of the card's own community.
+        language = self.language_of(case.community)
+        if custom_id.action in _ON_WAITING and not case.state.waiting:
+            state = t(case.state.value, language)
+            reason = tr("case_is", language, case=case.id, state=state)
+            await refuse(interaction, tr("refused", language, reason=reason))
             return
         if custom_id.action is ids.Action.EDIT:
-            await self._open_editor(interaction, case, actor)
+            await self._open_editor(interaction, case, actor, language)
             return
         if custom_id.action is ids.Action.DISMISS:
             await interaction.response.send_message(
-                tr("why_dismiss", self.language, case=case.id),
-                view=view_of(render.reason_buttons(case.id, language=self.language)),
+                tr("why_dismiss", language, case=case.id),
+                view=view_of(render.reason_buttons(case.id, language=language)),
                 ephemeral=True,
             )
             return
         # Sending may wait on Discord's rate limits: answer within 3 s, report when done.
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            result = await self._perform(actor, custom_id, text)
+            result = await self._perform(actor, custom_id, text, language)
         except NotAllowed:
-            result = tr("not_staff", self.language)
+            result = tr("not_staff", language)
         except ReviewError as exc:
-            result = tr("refused", self.language, reason=exc.explain(self.language))
+            result = tr("refused", language, reason=exc.explain(language))
         except Exception:
             # Never leave the moderator on "thinking…"; the card shows what really happened.
             _LOGGER.exception("%s on case %d failed", custom_id.action, custom_id.case_id)
-            result = tr("error", self.language)
+            result = tr("error", language)
         await interaction.edit_original_response(content=result)
 
     async def _open_editor(
-        self, interaction: discord.Interaction[discord.Client], case: Case, actor: Actor
+        self,
+        interaction: discord.Interaction[discord.Client],
+        case: Case,
+        actor: Actor,
+        language: str,
     ) -> None:
         draft = (
             case.suggestions[0].text.replace("{moderator}", actor.name) if case.suggestions else ""
         )
         modal = discord.ui.Modal(
-            title=tr("modal_title", self.language, member=case.author.name)[:45],
+            title=tr("modal_title", language, member=case.author.name)[:45],
             custom_id=ids.make(ids.Action.SUBMIT, case.id),
             timeout=None,
         )
         modal.add_item(
             discord.ui.TextInput(
-                label=tr("modal_label", self.language)[:45],
+                label=tr("modal_label", language)[:45],
                 style=discord.TextStyle.paragraph,
                 custom_id=REPLY_INPUT,
                 default=draft[:_TEXT_INPUT_LIMIT],
@@ -210,46 +233,57 @@ class Actions:
         modal.stop()
         await interaction.response.send_modal(modal)
 
-    async def _perform(self, actor: Actor, custom_id: ids.CustomId, text: str | None) -> str:
+    async def _perform(
+        self, actor: Actor, custom_id: ids.CustomId, text: str | None, language: str
+    ) -> str:
         case_id = custom_id.case_id
         action = custom_id.action
         if action in (ids.Action.SEND, ids.Action.SUBMIT):
             item = await self.runtime.approve_and_send(
                 actor, case_id, text=text if action is ids.Action.SUBMIT else None
             )
-            return self._outcome(item)
+            return self._outcome(item, language)
         if action is ids.Action.REASON:
             await self.runtime.call(self.core.review.dismiss, actor, case_id, custom_id.reason)
             await self.runtime.refresh(case_id)
             return tr(
                 "dismissed",
-                self.language,
+                language,
                 case=case_id,
-                reason=tr(custom_id.reason.value, self.language),
+                reason=tr(custom_id.reason.value, language),
             )
         if action is ids.Action.SNOOZE:
             case = await self.runtime.call(self.core.review.snooze, actor, case_id)
             await self.runtime.refresh(case_id)
             until = case.snoozed_until or self.core.clock.now()
-            return tr("snoozed_ok", self.language, case=case_id, when=timestamp(until))
+            return tr("snoozed_ok", language, case=case_id, when=timestamp(until))
         if action is ids.Action.MINE:
             await self.runtime.call(self.core.review.assign, actor, case_id)
             await self.runtime.refresh(case_id)
-            return tr("assigned", self.language, case=case_id)
+            return tr("assigned", language, case=case_id)
+        if action is ids.Action.HELPER_OK:
+            # The core refuses a case no helper answered, or one already confirmed (a replay).
+            await self.runtime.call(self.core.review.confirm_helper, actor, case_id)
+            await self.runtime.refresh(case_id)
+            return tr("helper_confirmed", language, case=case_id)
+        if action is ids.Action.TAKE_OVER:
+            await self.runtime.call(self.core.review.take_over, actor, case_id)
+            await self.runtime.refresh(case_id)
+            return tr("taken_over", language, case=case_id)
         outgoing = await self.runtime.call(self.core.review.outgoing, custom_id.reply_id)
         if outgoing.case_id != case_id:
             raise ReviewError(Refusal.NO_REPLY, reply=outgoing.id)
         if action is ids.Action.CONFIRM:
             await self.runtime.call(self.core.review.confirm_sent, actor, outgoing.id)
             await self.runtime.refresh(case_id)
-            return tr("confirmed", self.language, case=case_id)
+            return tr("confirmed", language, case=case_id)
         queued = await self.runtime.call(self.core.review.retry_send, actor, outgoing.id)
-        return self._outcome(await self.runtime.send(queued))
+        return self._outcome(await self.runtime.send(queued), language)
 
-    def _outcome(self, item: Outgoing) -> str:
+    def _outcome(self, item: Outgoing, language: str) -> str:
         if item.state is SendState.SENT and item.platform_message_id:
             link = jump_url(item.community, item.thread or item.channel, item.platform_message_id)
-            return tr("sent", self.language, link=link)
+            return tr("sent", language, link=link)
         if item.state is SendState.FAILED:
-            return tr("send_failed", self.language)
-        return tr("unconfirmed", self.language, channel=item.thread or item.channel)
+            return tr("send_failed", language)
+        return tr("unconfirmed", language, channel=item.thread or item.channel)

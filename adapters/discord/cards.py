@@ -16,7 +16,7 @@ from adapters.discord import ids, render
 from adapters.discord.convert import PLATFORM, jump_url, split_text
 from adapters.discord.sdk import discord
 from adapters.discord.settings import DiscordSettings
-from adapters.discord.texts import timestamp, tr
+from adapters.discord.texts import language_of, timestamp, tr
 from bot.cards import CardRef
 from bot.cardview import MEMBER_LABELS, CardView, MemberAction, member_text
 from bot.models import Case, Notice, NoticeKind
@@ -112,7 +112,7 @@ class Cards:
         self.core = runtime.core
         self.settings = settings
         self.client = client
-        self.language = language
+        self.language = language  # the default; each card speaks its own community's language
         self._card_locks = [asyncio.Lock() for _ in range(_CARD_LOCKS)]
 
     def review(self, community: str = "") -> discord.PartialMessageable:
@@ -126,6 +126,10 @@ class Cards:
         place = self.core.config.for_community(PLATFORM, community).community.review_place
         # Parsed as a channel id where it is read: the config is platform-neutral text.
         return int(place) if place.isdigit() else int(self.settings.review_channel)
+
+    def language_of(self, community: str) -> str:
+        """The language of a community's moderators ([communities."discord:id"] language)."""
+        return language_of(self.core.config, community)
 
     def _review_guild(self, fallback: str) -> str:
         channel = self.client.get_channel(self.place_of(fallback))
@@ -142,8 +146,9 @@ class Cards:
         async with self._card_locks[case.id % _CARD_LOCKS]:
             ref = await self.runtime.call(self.core.cards.for_case, case.id, PLATFORM)
             now = self.core.clock.now()
-            embed = render.case_embed(card, language=self.language, now=now)
-            view = view_of(render.case_buttons(card, language=self.language))
+            language = self.language_of(case.community)
+            embed = render.case_embed(card, language=language, now=now)
+            view = view_of(render.case_buttons(card, language=language))
             channel = self.review(case.community)
             if ref is not None:
                 try:
@@ -173,7 +178,7 @@ class Cards:
         content = f"{notice.text} ({timestamp(deadline)})"
         if ref is not None:
             link = jump_url(self._review_guild(case.community), ref.chat, ref.message_id)
-            content += "\n" + tr("card_link", self.language, link=link)
+            content += "\n" + tr("card_link", self.language_of(case.community), link=link)
         mentions = discord.AllowedMentions.none()
         role = self.settings.escalation_role
         if notice.kind is NoticeKind.ESCALATION and role is not None:

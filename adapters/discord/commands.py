@@ -42,15 +42,18 @@ class Commands:
             self.core.review.is_moderator, actor
         ):
             return actor
-        await refuse(interaction, tr("not_staff", self.language))
+        await refuse(interaction, tr("not_staff", self.actions.pressed_in(interaction)))
         return None
 
-    def waiting_text(self, now: datetime, actor: Actor, limit: int = 15) -> str:
+    def waiting_text(
+        self, now: datetime, actor: Actor, limit: int = 15, *, language: str | None = None
+    ) -> str:
         """The /cases listing of the cases `actor` moderates, soonest target first, linked."""
+        language = language or self.language
         waiting = self.core.waiting(self.core.review.scope(actor))
         if not waiting:
-            return tr("nobody", self.language)
-        lines = [f"**{tr('waiting_title', self.language, count=len(waiting))}**"]
+            return tr("nobody", language)
+        lines = [f"**{tr('waiting_title', language, count=len(waiting))}**"]
         for case in waiting[:limit]:
             flag = " ⚠️" if case.late(now) else ""
             link = (
@@ -59,11 +62,11 @@ class Commands:
                 else ""
             )
             lines.append(
-                f"#{case.id} · {render.state_label(case, now, self.language)} · "
+                f"#{case.id} · {render.state_label(case, now, language)} · "
                 f"{case.author.name} · {timestamp(case.target_at)}{flag} · {link}"
             )
         if len(waiting) > limit:
-            lines.append(tr("more", self.language, count=len(waiting) - limit))
+            lines.append(tr("more", language, count=len(waiting) - limit))
         return "\n".join(lines)[:2000]
 
     async def setup(self, tree: app_commands.CommandTree[Any]) -> None:
@@ -76,7 +79,12 @@ class Commands:
         async def cases(interaction: discord.Interaction[Any]) -> None:
             actor = await self._staff_only(interaction)
             if actor is not None:
-                text = await self.runtime.call(self.waiting_text, self.core.clock.now(), actor)
+                text = await self.runtime.call(
+                    self.waiting_text,
+                    self.core.clock.now(),
+                    actor,
+                    language=self.actions.pressed_in(interaction),
+                )
                 await interaction.response.send_message(text, ephemeral=True)
 
         @app_commands.command(name="case", description=tr("cmd_case", self.language))
@@ -90,15 +98,17 @@ class Commands:
             actor = await self._staff_only(interaction)
             if actor is None:
                 return
-            refusal, found = await self.runtime.call(self.actions.precheck, actor, number)
+            here = self.actions.pressed_in(interaction)
+            refusal, found = await self.runtime.call(self.actions.precheck, actor, number, here)
             if refusal is not None or found is None:
-                await refuse(interaction, refusal or tr("invalid", self.language))
+                await refuse(interaction, refusal or tr("invalid", here))
                 return
             _ref, card = await self.runtime.call(self.cards.card_state, found.id)
             now = self.core.clock.now()
+            language = self.cards.language_of(found.community)  # as its card in the channel
             await interaction.response.send_message(
-                embed=render.case_embed(card, language=self.language, now=now),
-                view=view_of(render.case_buttons(card, language=self.language)),
+                embed=render.case_embed(card, language=language, now=now),
+                view=view_of(render.case_buttons(card, language=language)),
                 ephemeral=True,
             )
 

@@ -43,6 +43,8 @@ class Action(enum.StrEnum):
     RETRY = "retry"  # an unconfirmed reply is not on Discord: send it again (`arg`: reply id)
     SOLVED = "solved"  # under a reply, the member who asked: solved
     HELP = "help"  # under a reply, the member who asked: still need help
+    HELPER_OK = "helperok"  # a helper answered: a moderator confirms that answer
+    TAKE_OVER = "takeover"  # a helper answered: a moderator takes the case back
 
 
 _REASONS = frozenset(reason.value for reason in DismissReason)

@@ -10,7 +10,7 @@ from adapters.discord import ids
 from adapters.discord.convert import jump_url
 from adapters.discord.sdk import discord
 from adapters.discord.texts import timestamp, tr
-from bot.cardview import CardAction, CardView
+from bot.cardview import CardAction, CardView, HelperAction
 from bot.i18n import t
 from bot.models import Case, CaseState, DismissReason, Kind, SendState
 from bot.suggest import sign
@@ -125,6 +125,9 @@ def case_embed(view: CardView, *, language: str, now: datetime) -> discord.Embed
             name=tr("answered_by", language),
             value=f"{_cut(case.answered_by, 200)} · {timestamp(case.first_response_at)}",
         )
+    if view.helper_actions:
+        what = tr("by_community_what", language)
+        embed.add_field(name=tr("by_community", language), value=what, inline=False)
     if pending is not None:
         key = "reply_sending" if pending.state is SendState.SENDING else "reply_unconfirmed"
         embed.add_field(name=tr("reply", language), value=tr(key, language), inline=False)
@@ -142,9 +145,16 @@ _BUTTONS: dict[CardAction, tuple[ids.Action, str, discord.ButtonStyle]] = {
     CardAction.RESEND: (ids.Action.RETRY, "retry", discord.ButtonStyle.danger),
 }
 
+# A helper answered ("answered by the community"): the moderator confirms or takes over.
+_HELPER_BUTTONS: dict[HelperAction, tuple[ids.Action, str, discord.ButtonStyle]] = {
+    HelperAction.CONFIRM_HELPER: (ids.Action.HELPER_OK, "helper_ok", discord.ButtonStyle.success),
+    HelperAction.TAKE_OVER: (ids.Action.TAKE_OVER, "take_over", discord.ButtonStyle.secondary),
+}
+
 
 def case_buttons(view: CardView, *, language: str) -> list[ButtonSpec]:
-    """The buttons for the actions the core allows now (a closed case offers none)."""
+    """The buttons for the actions the core allows now (a closed case offers none), then
+    confirm / take over while a helper's answer awaits a moderator's word."""
     # The reply in doubt travels in the button, so the press names exactly that reply.
     arg = str(view.in_doubt.id) if view.in_doubt is not None else None
     buttons = []
@@ -152,6 +162,9 @@ def case_buttons(view: CardView, *, language: str) -> list[ButtonSpec]:
         kind, label, style = _BUTTONS[action]
         reply = arg if action in (CardAction.CONFIRM, CardAction.RESEND) else None
         buttons.append(ButtonSpec(ids.make(kind, view.case.id, reply), tr(label, language), style))
+    for helper in view.helper_actions:
+        kind, label, style = _HELPER_BUTTONS[helper]
+        buttons.append(ButtonSpec(ids.make(kind, view.case.id), tr(label, language), style))
     return buttons
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.config import Config
 from bot.i18n import Catalog
 
 _TEXTS: dict[str, dict[str, str]] = {
@@ -23,6 +24,11 @@ _TEXTS: dict[str, dict[str, str]] = {
     "snoozed": {"en": "Reminders paused until", "fr": "Rappels en pause jusqu'à"},
     "answered_by": {"en": "Answered by", "fr": "Répondu par"},
     "reply": {"en": "Reply", "fr": "Réponse"},
+    "by_community": {"en": "Answered by the community", "fr": "Répondu par la communauté"},
+    "by_community_what": {
+        "en": "A helper answered: confirm their answer, or take the case over.",
+        "fr": "Un membre aidant a répondu : confirmez sa réponse, ou reprenez le cas.",
+    },
     "reply_sending": {"en": "being sent", "fr": "en cours d'envoi"},
     "reply_unconfirmed": {
         "en": "not confirmed by Discord: check the channel, then confirm or send again",
@@ -44,6 +50,8 @@ _TEXTS: dict[str, dict[str, str]] = {
     "mine": {"en": "Mine", "fr": "Je m'en occupe"},
     "confirm": {"en": "It was posted", "fr": "Elle est publiée"},
     "retry": {"en": "Send again", "fr": "Renvoyer"},
+    "helper_ok": {"en": "Confirm the helper's answer", "fr": "Confirmer la réponse de l'aidant"},
+    "take_over": {"en": "Take over", "fr": "Reprendre le cas"},
     "not_a_request": {"en": "Not a request", "fr": "Pas une demande"},
     "spam": {"en": "Spam", "fr": "Spam"},
     "duplicate": {"en": "Duplicate", "fr": "Doublon"},
@@ -70,6 +78,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Refused: {reason}. Nothing was changed.",
         "fr": "Refusé : {reason}. Rien n'a été modifié.",
     },
+    "case_is": {"en": "case {case} is {state}", "fr": "le cas n°{case} est {state}"},
     "error": {
         "en": "Something went wrong; the card shows where the case stands. Try again.",
         "fr": "Un problème est survenu ; la fiche montre où en est le cas. Réessayez.",
@@ -101,6 +110,14 @@ _TEXTS: dict[str, dict[str, str]] = {
     "confirmed": {
         "en": "Case #{case}: reply recorded as posted.",
         "fr": "Cas n°{case} : réponse enregistrée comme publiée.",
+    },
+    "helper_confirmed": {
+        "en": "Case #{case}: the helper's answer is confirmed.",
+        "fr": "Cas n°{case} : la réponse de l'aidant est confirmée.",
+    },
+    "taken_over": {
+        "en": "Case #{case} is yours again: it waits for your reply.",
+        "fr": "Le cas n°{case} est à nouveau le vôtre : il attend votre réponse.",
     },
     "modal_title": {"en": "Reply to {member}", "fr": "Répondre à {member}"},
     "modal_label": {
@@ -135,3 +152,13 @@ tr = Catalog(_TEXTS)
 def timestamp(when: datetime, style: str = "R") -> str:
     """A Discord timestamp tag: each reader sees it in their own time zone and language."""
     return f"<t:{int(when.timestamp())}:{style}>"
+
+
+def language_of(config: Config, community: str | None) -> str:
+    """The language a community's moderators read: its `[communities."discord:id"]` language,
+    else `[community]`'s; Huitaine's own texts are French or English."""
+    if community is None:
+        chosen = config.community.language
+    else:
+        chosen = config.for_community("discord", community).community.language
+    return "fr" if chosen == "fr" else "en"

@@ -42,6 +42,8 @@ _ACTIONS = {
     ids.Action.MINE: CardAction.MINE,
     ids.Action.CONFIRM: CardAction.CONFIRM_POSTED,
     ids.Action.RETRY: CardAction.SEND_AGAIN,
+    ids.Action.HELPER_OK: CardAction.CONFIRM_HELPER,
+    ids.Action.TAKE_OVER: CardAction.TAKE_OVER,
 }
 _PEOPLE = {Who.MODERATOR: CAMILLE, Who.MEMBER: BOB}
 
