@@ -245,7 +245,9 @@ class CaseBook:
     def confirm_helper(self, case_id: int) -> bool:
         """A moderator agrees with the community's answer; False if there was none to confirm."""
         cursor = self.store.execute(
-            "UPDATE cases SET helper_confirmed = 1 WHERE id = ? AND state = ? AND answered_as = ?",
+            # helper_confirmed = 0: a replayed confirmation is refused, not logged twice.
+            "UPDATE cases SET helper_confirmed = 1 WHERE id = ? AND state = ? AND answered_as = ?"
+            " AND helper_confirmed = 0",
             (case_id, CaseState.ANSWERED.value, Answerer.HELPER.value),
         )
         return cursor.rowcount == 1

@@ -43,6 +43,8 @@ _COMMAND_OF = {
     CardAction.MINE: "mine",
     CardAction.CONFIRM_POSTED: "posted",
     CardAction.SEND_AGAIN: "again",
+    CardAction.CONFIRM_HELPER: "confirm",
+    CardAction.TAKE_OVER: "takeover",
 }
 
 
@@ -101,6 +103,8 @@ class ConsoleDriver:
             CardAction.MINE: f"/mine {case_id}",
             CardAction.CONFIRM_POSTED: f"/posted {case_id}",
             CardAction.SEND_AGAIN: f"/again {case_id}",
+            CardAction.CONFIRM_HELPER: f"/confirm {case_id}",
+            CardAction.TAKE_OVER: f"/takeover {case_id}",
         }
         if action not in commands:
             raise NotImplementedError(f"the console has no command for {action}")

@@ -33,6 +33,8 @@ class CardAction(enum.StrEnum):
     MINE = "mine"  # take the case
     CONFIRM_POSTED = "confirm_posted"  # a reply in doubt: "it was posted"
     SEND_AGAIN = "send_again"  # a reply in doubt: "send again"
+    CONFIRM_HELPER = "confirm_helper"  # a helper answered: "the community's answer is good"
+    TAKE_OVER = "take_over"  # a helper answered: a moderator takes the case back
 
 
 class Who(enum.StrEnum):
