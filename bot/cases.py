@@ -246,8 +246,9 @@ class CaseBook:
         """A moderator agrees with the community's answer; False if there was none to confirm
         (or it was confirmed already: a second press changes nothing)."""
         cursor = self.store.execute(
-            "UPDATE cases SET helper_confirmed = 1"
-            " WHERE id = ? AND state = ? AND answered_as = ? AND helper_confirmed = 0",
+            # helper_confirmed = 0: a replayed confirmation is refused, not logged twice.
+            "UPDATE cases SET helper_confirmed = 1 WHERE id = ? AND state = ? AND answered_as = ?"
+            " AND helper_confirmed = 0",
             (case_id, CaseState.ANSWERED.value, Answerer.HELPER.value),
         )
         return cursor.rowcount == 1

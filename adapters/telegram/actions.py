@@ -309,6 +309,18 @@ class Actions:
         await press.answer(tr("sending", self.language))
         await self.runtime.send(again)
 
+    async def _act_confirm_helper(self, press: _Press) -> None:
+        # The core checks the presser moderates the case and that a helper's answer awaits
+        # a word; a replayed press after that is refused with the core's reason.
+        await self.runtime.call(self.core.review.confirm_helper, press.actor, press.case.id)
+        await press.answer(tr("helper_confirmed", self.language))
+        await self.runtime.refresh(press.case.id)
+
+    async def _act_take_over(self, press: _Press) -> None:
+        await self.runtime.call(self.core.review.take_over, press.actor, press.case.id)
+        await press.answer(tr("taken_over", self.language))
+        await self.runtime.refresh(press.case.id)
+
     _actions: Mapping[Act, Callable[[Actions, _Press], Awaitable[None]]] = {
         Act.SEND: _act_send,
         Act.FINAL: _act_final,
@@ -321,6 +333,8 @@ class Actions:
         Act.CANCEL: _act_cancel,
         Act.CONFIRM: _act_confirm,
         Act.RESEND: _act_resend,
+        Act.HELPER_OK: _act_confirm_helper,
+        Act.TAKE_OVER: _act_take_over,
     }
 
     # -- the edit flow: a moderator's reply to a card or to its prompt --------------------------

@@ -135,7 +135,7 @@ class Cards:
         if why is not None and view.case.state.waiting:
             # The business took the bot's right to reply away: the card says so before a press.
             text = f"{text}\n\n{why}"
-        return text, case_keyboard(view.case.id, language, view.actions)
+        return text, case_keyboard(view.case.id, language, view.actions, view.helper_actions)
 
     async def show_case(self, view: CardView) -> None:
         """Queue the card's update and return: cards never hold up the inbound updates.

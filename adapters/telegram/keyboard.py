@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.telegram.texts import tr
-from bot.cardview import MEMBER_LABELS, CardAction, MemberAction, member_text
+from bot.cardview import MEMBER_LABELS, CardAction, HelperAction, MemberAction, member_text
 from bot.models import DismissReason
 
 _LOGGER = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ class Act(enum.StrEnum):
     RESEND = "again"  # an uncertain send is not in the group: send it again
     SOLVED = "solv"  # under a reply, the member who asked: solved
     HELP = "help"  # under a reply, the member who asked: still need help
+    HELPER_OK = "hok"  # a helper answered: a moderator confirms the community's answer
+    TAKE_OVER = "take"  # a helper answered: a moderator takes the case back
 
 
 REASONS: dict[str, DismissReason] = {
@@ -142,8 +144,18 @@ _ROWS = (
 )
 
 
+# A case a helper answered: confirm the community's answer, or take the case back.
+HELPER_ACTS: dict[HelperAction, tuple[Act, str]] = {
+    HelperAction.CONFIRM_HELPER: (Act.HELPER_OK, "btn_confirm_helper"),
+    HelperAction.TAKE_OVER: (Act.TAKE_OVER, "btn_take_over"),
+}
+
+
 def case_keyboard(
-    case_id: int, language: str, actions: Sequence[CardAction]
+    case_id: int,
+    language: str,
+    actions: Sequence[CardAction],
+    helper_actions: Sequence[HelperAction] = (),
 ) -> InlineKeyboardMarkup | None:
     """Buttons for the actions the core allows now; none once nothing is left to decide."""
     rows = [
@@ -154,6 +166,14 @@ def case_keyboard(
         ]
         for row in _ROWS
     ]
+    rows.insert(
+        0,
+        [
+            _button(tr(label, language), act, case_id)
+            for action, (act, label) in HELPER_ACTS.items()
+            if action in helper_actions
+        ],
+    )
     rows = [row for row in rows if row]
     return InlineKeyboardMarkup(rows) if rows else None
 

@@ -15,7 +15,7 @@ from datetime import datetime, tzinfo
 from adapters.telegram.convert import MAX_MESSAGE, utf16_len
 from adapters.telegram.texts import tr
 from bot.i18n import format_time, human_duration, t
-from bot.models import Case, CaseState, Outgoing
+from bot.models import Answerer, Case, CaseState, Outgoing
 from bot.suggest import sign
 
 _LOGGER = logging.getLogger(__name__)
@@ -106,6 +106,10 @@ def render_card(
                 delay=human_duration(max(delay, 0.0), language),
             )
         )
+    if case.answered_by_community:
+        status.append(tr("card_by_community", language, who=case.answered_by or "?"))
+    elif case.helper_confirmed and case.answered_as is Answerer.HELPER:
+        status.append(tr("card_helper_confirmed", language))
     if case.state in _CLOSED:
         status.append(tr(_CLOSED[case.state], language))
     if case.state.waiting:

@@ -16,6 +16,11 @@ _TEXTS: dict[str, dict[str, str]] = {
     "btn_cancel": {"en": "✖️ Cancel", "fr": "✖️ Annuler"},
     "btn_confirm": {"en": "👀 It is posted", "fr": "👀 Il est bien parti"},
     "btn_resend": {"en": "🔁 Send again", "fr": "🔁 Renvoyer"},
+    "btn_confirm_helper": {
+        "en": "🤝 Confirm the helper's answer",
+        "fr": "🤝 Confirmer la réponse du membre",
+    },
+    "btn_take_over": {"en": "✋ Take over", "fr": "✋ Reprendre"},
     "reason_not_a_request": {"en": "Not a request", "fr": "Pas une demande"},
     "reason_spam": {"en": "Spam", "fr": "Spam"},
     "reason_duplicate": {"en": "Duplicate", "fr": "Doublon"},
@@ -40,6 +45,14 @@ _TEXTS: dict[str, dict[str, str]] = {
     "card_dismissed": {"en": "🗑 Dismissed", "fr": "🗑 Écarté"},
     "card_withdrawn": {"en": "↩️ Withdrawn by the member", "fr": "↩️ Retiré par le membre"},
     "card_resolved": {"en": "☑️ Resolved", "fr": "☑️ Résolu"},
+    "card_by_community": {
+        "en": "🤝 Answered by the community ({who}): confirm the answer, or take the case over.",
+        "fr": "🤝 Répondu par la communauté ({who}) : confirmez la réponse, ou reprenez le cas.",
+    },
+    "card_helper_confirmed": {
+        "en": "🤝 The community's answer is confirmed.",
+        "fr": "🤝 La réponse de la communauté est confirmée.",
+    },
     "card_assigned": {"en": "✋ Assigned to {who}", "fr": "✋ Pris en charge par {who}"},
     "card_snoozed": {
         "en": "💤 Reminders snoozed until {when}",
@@ -76,6 +89,14 @@ _TEXTS: dict[str, dict[str, str]] = {
     "snoozed": {"en": "Snoozed until {when}.", "fr": "Suspendu jusqu'au {when}."},
     "assigned": {"en": "The case is yours.", "fr": "Le cas est pour vous."},
     "confirmed": {"en": "Recorded as sent.", "fr": "Envoi enregistré."},
+    "helper_confirmed": {
+        "en": "The community's answer is confirmed.",
+        "fr": "La réponse de la communauté est confirmée.",
+    },
+    "taken_over": {
+        "en": "The case is yours again: it waits for your reply.",
+        "fr": "Le cas vous revient : il attend votre réponse.",
+    },
     "cancelled": {"en": "Draft dropped.", "fr": "Brouillon abandonné."},
     "ok": {"en": "OK", "fr": "OK"},
     "error": {

@@ -27,6 +27,8 @@ _ACTIONS = {
     Act.MINE: CardAction.MINE,
     Act.CONFIRM: CardAction.CONFIRM_POSTED,
     Act.RESEND: CardAction.SEND_AGAIN,
+    Act.HELPER_OK: CardAction.CONFIRM_HELPER,
+    Act.TAKE_OVER: CardAction.TAKE_OVER,
 }
 _PEOPLE = {Who.MODERATOR: CAMILLE, Who.MEMBER: BOB}
 # The contract's helper: a member who administers nothing (the world's admins are staff).
