@@ -19,7 +19,7 @@ from bot.clock import ManualClock
 from bot.config import Config
 from tests.adapters.discord import dpy_seams
 from tests.adapters.discord.conftest import discord_config
-from tests.adapters.discord.fake_discord import TOKEN, FakeDiscord
+from tests.adapters.discord.fake_discord import GUILD, GUILD2, TOKEN, FakeDiscord
 from tests.adapters.telegram.conftest import Harness, business_config, telegram_config, world_api
 from tests.adapters.telegram.world import (
     EMPLOYEE,
@@ -114,12 +114,14 @@ async def _discord(
     monkeypatch: pytest.MonkeyPatch,
     tweak: Callable[[Config], Config],
 ) -> AsyncGenerator[PlatformDriver, None]:
-    fake = FakeDiscord(clock.now)
+    # The bot is in two servers: the contract's community, and a second one (GUILD2).
+    fake = FakeDiscord(clock.now, second_guild=True)
     base = await fake.start()
     monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
     try:
         with dpy_seams.pointed_at(base):
-            config = with_helpers(with_snooze(tweak(discord_config())))
+            servers = discord_config(guild_ids=[int(GUILD), int(GUILD2)])
+            config = with_helpers(with_snooze(tweak(servers)))
             driver = DiscordDriver(fake, config, clock, db_path)
             try:
                 await driver.start()

@@ -1,8 +1,10 @@
 """The Discord adapter under the contract: real discord.py against the loopback fake gateway.
 
 Alice asks in #help, Camille (Moderator role) acts in the review channel, Bob (no role) presses
-buttons he should not. The fake server and the people are the Discord tests' own
-(tests/adapters/discord); `Running` is their one-process record.
+buttons he should not. The bot is also in a second server, where Alice asks in its own help
+channel (`member_says_elsewhere`) and cards may go to that server's own review channel. The
+fake server and the people are the Discord tests' own (tests/adapters/discord); `Running` is
+their one-process record.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from tests.adapters.discord.fake_discord import (
     CAMILLE,
     GUILD,
     HELP,
+    HELP2,
     REVIEW,
+    REVIEW2,
     FakeDiscord,
 )
 from tests.adapters.discord.fake_discord import HELPER as HELPER_USER
@@ -46,6 +50,7 @@ _ACTIONS = {
     ids.Action.TAKE_OVER: CardAction.TAKE_OVER,
 }
 _PEOPLE = {Who.MODERATOR: CAMILLE, Who.MEMBER: BOB}
+_REVIEW_PLACES = (REVIEW, REVIEW2)  # each server's moderators' channel
 
 
 def _custom_ids(message: dict[str, Any]) -> list[str]:
@@ -53,11 +58,12 @@ def _custom_ids(message: dict[str, Any]) -> list[str]:
 
 
 def _shown(message: dict[str, Any]) -> str:
-    """A message's visible text: its content and its embeds' title, text and fields."""
+    """A message's visible text: its content and its embeds' title, text, fields and footer."""
     parts = [message.get("content") or ""]
     for embed in message.get("embeds", []):
         parts += [embed.get("title", ""), embed.get("description", "")]
         parts += [f"{f['name']}: {f['value']}" for f in embed.get("fields", [])]
+        parts.append(embed.get("footer", {}).get("text", ""))
     return "\n".join(part for part in parts if part)
 
 
@@ -142,7 +148,9 @@ class DiscordDriver:
         return MsgRef(str(message["id"]))
 
     async def member_says_elsewhere(self, text: str) -> MsgRef:
-        raise NotImplementedError("the fake Discord holds one server")
+        message = await self.fake.say(ALICE, HELP2, text)
+        await self._handled_one()
+        return MsgRef(str(message["id"]))
 
     async def member_edits(self, ref: MsgRef, text: str) -> None:
         await self.fake.edit(ref.id, text)
@@ -236,10 +244,11 @@ class DiscordDriver:
         )
 
     def moderator_place_texts(self) -> list[str]:
-        # The posts as they stand now: cards are edited in place.
+        # The posts as they stand now (cards are edited in place), in every server's channel.
         return [
             _shown(self.fake.messages.get(post.id, post.payload))
-            for post in self.fake.channel_posts(REVIEW)
+            for post in self.fake.posts
+            if post.channel_id in _REVIEW_PLACES
         ]
 
     async def restart(self) -> None:

@@ -1,6 +1,7 @@
 """A fake Discord on 127.0.0.1: the REST routes and the gateway websocket Huitaine's bot uses.
 
-It plays one guild with members, channels, a thread and a forum post. Tests act as members
+It plays one guild with members, channels, a thread and a forum post (and, when asked, a second
+guild with its own help and moderators' channels). Tests act as members
 (`say`, `edit`, `delete`, `press`, `submit_modal`, `slash`) and read what the bot did from
 `posts`, `callbacks` and `requests`. The gateway keeps each session's event log so that a
 dropped connection can be RESUMEd, replaying what the client missed.
@@ -39,6 +40,11 @@ FORUM_POST = "1300000000000000302"  # a post (thread) in the forum
 ROLE_MOD = "1300000000000000401"
 ROLE_HELPER = "1300000000000000402"  # no staff name, but Manage Messages
 ROLE_ESCALATE = "1300000000000000403"
+# The second server (`FakeDiscord(second_guild=True)`): no roles, a help and a review channel.
+GUILD2 = "1300000000000001100"
+HELP2 = "1300000000000001201"
+REVIEW2 = "1300000000000001203"
+_SECOND_CHANNELS = {HELP2: "aide", REVIEW2: "huitaine-moderation"}
 
 MESSAGE_CONTENT_INTENT = 1 << 15
 GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19
@@ -147,8 +153,15 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
 class FakeDiscord:
     """The fake server; `start()` it, point discord.py at `base_url`, `stop()` it."""
 
-    def __init__(self, now: Callable[[], datetime], *, message_content: bool = True) -> None:
+    def __init__(
+        self,
+        now: Callable[[], datetime],
+        *,
+        message_content: bool = True,
+        second_guild: bool = False,
+    ) -> None:
         self.now = now
+        self.guild_ids = [GUILD, GUILD2] if second_guild else [GUILD]
         self.message_content = message_content  # the application's Message Content flag
         self.refuse_content_intent = False  # the gateway closes with 4014 on IDENTIFY
         self.users = {u.id: u for u in (BOT, ALICE, BOB, CAMILLE, HELPER, OTHER_BOT, DANA, EMILE)}
@@ -299,9 +312,13 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ world payloads
 
-    def member(self, user: User, *, permissions: bool = False) -> dict[str, Any]:
+    def member(
+        self, user: User, *, permissions: bool = False, guild: str = GUILD
+    ) -> dict[str, Any]:
+        # Every role is the first guild's: in the second, people hold none.
+        roles = list(user.roles) if guild == GUILD else []
         payload: dict[str, Any] = {
-            "roles": list(user.roles),
+            "roles": roles,
             "nick": user.nick,
             "avatar": None,
             "joined_at": "2025-01-01T00:00:00+00:00",
@@ -314,16 +331,36 @@ class FakeDiscord:
         }
         if permissions:
             payload["user"] = user.payload()
-            payload["permissions"] = str(self.permissions(user))
+            payload["permissions"] = str(self.permissions(user, guild))
         return payload
 
-    def permissions(self, user: User) -> int:
+    def permissions(self, user: User, guild: str = GUILD) -> int:
         bits = VIEW_AND_SEND
-        if ROLE_MOD in user.roles or ROLE_HELPER in user.roles:
+        if guild == GUILD and (ROLE_MOD in user.roles or ROLE_HELPER in user.roles):
             bits |= MANAGE_MESSAGES
         return bits
 
+    @staticmethod
+    def guild_of(channel_id: str) -> str:
+        """The guild a channel (or thread) belongs to."""
+        return GUILD2 if channel_id in _SECOND_CHANNELS else GUILD
+
     def channel(self, channel_id: str) -> dict[str, Any]:
+        if channel_id in _SECOND_CHANNELS:
+            return {
+                "id": channel_id,
+                "type": 0,
+                "guild_id": GUILD2,
+                "name": _SECOND_CHANNELS[channel_id],
+                "position": list(_SECOND_CHANNELS).index(channel_id),
+                "permission_overwrites": [],
+                "nsfw": False,
+                "parent_id": None,
+                "topic": None,
+                "last_message_id": None,
+                "rate_limit_per_user": 0,
+                "flags": 0,
+            }
         names = {
             HELP: "help",
             GENERAL: "general",
@@ -386,7 +423,7 @@ class FakeDiscord:
             "flags": 0,
         }
 
-    def guild(self) -> dict[str, Any]:
+    def guild(self, guild_id: str = GUILD) -> dict[str, Any]:
         def role(role_id: str, name: str, permissions: int, position: int) -> dict[str, Any]:
             return {
                 "id": role_id,
@@ -403,9 +440,22 @@ class FakeDiscord:
                 "flags": 0,
             }
 
+        if guild_id == GUILD2:
+            roles = [role(GUILD2, "@everyone", VIEW_AND_SEND, 0)]
+            channels = [self.channel(c) for c in _SECOND_CHANNELS]
+            threads: list[dict[str, Any]] = []
+        else:
+            roles = [
+                role(GUILD, "@everyone", VIEW_AND_SEND, 0),
+                role(ROLE_MOD, "Moderator", VIEW_AND_SEND | MANAGE_MESSAGES, 3),
+                role(ROLE_HELPER, "Helper", VIEW_AND_SEND | MANAGE_MESSAGES, 2),
+                role(ROLE_ESCALATE, "Team leads", VIEW_AND_SEND, 1),
+            ]
+            channels = [self.channel(c) for c in (HELP, GENERAL, REVIEW, OFFTOPIC, FORUM)]
+            threads = [self.channel(THREAD), self.channel(FORUM_POST)]
         return {
-            "id": GUILD,
-            "name": "L'Atelier",
+            "id": guild_id,
+            "name": "Second" if guild_id == GUILD2 else "L'Atelier",
             "icon": None,
             "splash": None,
             "discovery_splash": None,
@@ -415,12 +465,7 @@ class FakeDiscord:
             "verification_level": 1,
             "default_message_notifications": 1,
             "explicit_content_filter": 2,
-            "roles": [
-                role(GUILD, "@everyone", VIEW_AND_SEND, 0),
-                role(ROLE_MOD, "Moderator", VIEW_AND_SEND | MANAGE_MESSAGES, 3),
-                role(ROLE_HELPER, "Helper", VIEW_AND_SEND | MANAGE_MESSAGES, 2),
-                role(ROLE_ESCALATE, "Team leads", VIEW_AND_SEND, 1),
-            ],
+            "roles": roles,
             "emojis": [],
             "stickers": [],
             "features": [],
@@ -445,8 +490,8 @@ class FakeDiscord:
             "member_count": len(self.users),
             "voice_states": [],
             "members": [{**self.member(BOT), "user": BOT.payload()}],
-            "channels": [self.channel(c) for c in (HELP, GENERAL, REVIEW, OFFTOPIC, FORUM)],
-            "threads": [self.channel(THREAD), self.channel(FORUM_POST)],
+            "channels": channels,
+            "threads": threads,
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],
@@ -465,19 +510,20 @@ class FakeDiscord:
         webhook: bool = False,
     ) -> dict[str, Any]:
         """A MESSAGE_CREATE payload as Discord sends it to a bot in a guild."""
+        guild = self.guild_of(channel_id)
         payload: dict[str, Any] = {
             "id": message_id or self.snowflake(),
             "type": 19 if reply_to else 0,
             "channel_id": channel_id,
-            "guild_id": GUILD,
+            "guild_id": guild,
             "author": author.payload(),
-            "member": self.member(author),
+            "member": self.member(author, guild=guild),
             "content": content,
             "timestamp": self.now().astimezone(UTC).isoformat(),
             "edited_timestamp": None,
             "tts": False,
             "mention_everyone": False,
-            "mentions": [{**u.payload(), "member": self.member(u)} for u in mentions],
+            "mentions": [{**u.payload(), "member": self.member(u, guild=guild)} for u in mentions],
             "mention_roles": [],
             "mention_channels": [],
             "attachments": [],
@@ -492,7 +538,7 @@ class FakeDiscord:
                 "type": 0,
                 "message_id": reply_to,
                 "channel_id": channel_id,
-                "guild_id": GUILD,
+                "guild_id": guild,
             }
             payload["referenced_message"] = self.messages.get(reply_to)
         if webhook:
@@ -524,7 +570,11 @@ class FakeDiscord:
         payload = self.messages.pop(message_id)
         await self.dispatch(
             "MESSAGE_DELETE",
-            {"id": message_id, "channel_id": payload["channel_id"], "guild_id": GUILD},
+            {
+                "id": message_id,
+                "channel_id": payload["channel_id"],
+                "guild_id": self.guild_of(payload["channel_id"]),
+            },
         )
 
     def _interaction(
@@ -537,23 +587,24 @@ class FakeDiscord:
     ) -> dict[str, Any]:
         interaction_id = self.snowflake()
         token = f"itok-{interaction_id}"
+        guild = self.guild_of(channel_id)
         payload: dict[str, Any] = {
             "id": interaction_id,
             "application_id": APP_ID,
             "type": kind,
             "data": data,
-            "guild_id": GUILD,
-            "guild": {"id": GUILD, "locale": "fr", "features": []},
+            "guild_id": guild,
+            "guild": {"id": guild, "locale": "fr", "features": []},
             "channel_id": channel_id,
             "channel": self.channel(channel_id),
-            "member": self.member(user, permissions=True),
+            "member": self.member(user, permissions=True, guild=guild),
             "token": token,
             "version": 1,
             "app_permissions": str(VIEW_AND_SEND),
             "locale": "en-US",
             "guild_locale": "fr",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": GUILD},
+            "authorizing_integration_owners": {"0": guild},
             "context": 0,
             "attachment_size_limit": 10485760,
         }
@@ -690,7 +741,7 @@ class FakeDiscord:
             {
                 "v": 10,
                 "user": {**BOT.payload(), "verified": True, "mfa_enabled": False, "flags": 0},
-                "guilds": [{"id": GUILD, "unavailable": True}],
+                "guilds": [{"id": g, "unavailable": True} for g in self.guild_ids],
                 "session_id": self.session.id,
                 "resume_gateway_url": self.base_url.replace("http", "ws", 1) + "/gateway",
                 "application": {"id": APP_ID, "flags": self._app_flags()},
@@ -705,7 +756,8 @@ class FakeDiscord:
                 "shard": [0, 1],
             },
         )
-        await self.dispatch("GUILD_CREATE", self.guild())
+        for guild_id in self.guild_ids:
+            await self.dispatch("GUILD_CREATE", self.guild(guild_id))
 
     async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
         self.resumes.append(data)
@@ -782,7 +834,7 @@ class FakeDiscord:
             "id": self.snowflake(),
             "type": 19 if reference else 0,
             "channel_id": channel_id,
-            "guild_id": GUILD,
+            "guild_id": self.guild_of(channel_id),
             "author": BOT.payload(),
             "content": body.get("content") or "",
             "timestamp": self.now().isoformat(),
@@ -905,7 +957,7 @@ class FakeDiscord:
                 "id": interaction_id,
                 "type": interaction["type"],
                 "user": interaction["member"]["user"],
-                "authorizing_integration_owners": {"0": GUILD},
+                "authorizing_integration_owners": {"0": interaction["guild_id"]},
             }
             self.messages[message["id"]] = message
             self._originals[token] = message["id"]

@@ -23,6 +23,8 @@ from bot.models import DismissReason
         CustomId(Action.MINE, 3),
         CustomId(Action.CONFIRM, 3, "12"),
         CustomId(Action.RETRY, 3, "9223372036854775807"),
+        CustomId(Action.HELPER_OK, 5),
+        CustomId(Action.TAKE_OVER, 5),
     ],
 )
 def test_round_trip_within_discord_limits(custom_id: CustomId) -> None:
@@ -63,6 +65,9 @@ def test_the_shape_of_an_id() -> None:
         "huitaine:v1:confirm:1",
         "huitaine:v1:confirm:1:0",
         "huitaine:v1:confirm:1:abc",
+        "huitaine:v1:helperok:1:2",
+        "huitaine:v1:takeover:1:spam",
+        "huitaine:v1:take_over:1",
         "huitaine:v1:send:1\n",
         "huitaine:v1:send:1 ",
         " huitaine:v1:send:1",
