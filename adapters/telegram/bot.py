@@ -139,14 +139,16 @@ class TelegramAdapter:
         )
 
     def _add_handlers(self, app: AnyApplication) -> None:
-        commands = filters.Chat(chat_id=self.settings.moderators_chat)
+        commands: filters.BaseFilter = filters.Chat(chat_id=self.settings.moderators_chat)
         # Business cards live in owners' chats with the bot (or a staff group): drafts are
         # written there too, and nothing said there is a member's message.
         moderators = commands | self.business.places
-        # A community's own moderators' chat ([communities."…"] review_place): drafts too.
+        # A community's own moderators' chat ([communities."…"] review_place): drafts too, and
+        # /cases, /case, /report, which answer there for that community only.
         places = self.cards.review_places()
         if places:
             moderators = moderators | filters.Chat(chat_id=list(places))
+            commands = commands | filters.Chat(chat_id=list(places))
         community: filters.BaseFilter = filters.Chat(chat_id=list(self.settings.community_chats))
         if self.settings.private_messages:
             community = community | filters.ChatType.PRIVATE

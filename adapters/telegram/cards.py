@@ -92,6 +92,18 @@ class Cards:
         )
         return frozenset(int(p) for p in places if p.lstrip("-").isdigit())
 
+    def own_places(self) -> dict[str, int]:
+        """Each community that has its own moderators' chat (`review_place`): community → chat."""
+        places: dict[str, int] = {}
+        for key in self.core.config.communities:
+            platform, _, community = key.partition(":")
+            if platform != PLATFORM:
+                continue
+            place = self.core.config.for_community(PLATFORM, community).community.review_place
+            if place.lstrip("-").isdigit():
+                places[community] = int(place)
+        return places
+
     def _place(self, case: Case) -> Place:
         business = self.people.business
         name = business.place_name(case.community) if business is not None else None
