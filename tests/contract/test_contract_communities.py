@@ -16,12 +16,12 @@ import pytest
 
 from bot.config import Config, community_key
 from tests.adapters.telegram.world import BOB, FORUM_ID
+from tests.contract.console_driver import SECOND_COMMUNITY, SECOND_MODERATOR
 from tests.contract.driver import CardAction, PlatformDriver, Who
 
 CANNOT = NotImplementedError
 _ONE = "the driver's test world has one community"
 GAPS: dict[tuple[str, str], tuple[str, type[BaseException]]] = {
-    ("test_two_communities_keep_apart_cases_staff_and_language", "console"): (_ONE, CANNOT),
     ("test_two_communities_keep_apart_cases_staff_and_language", "discord"): (_ONE, CANNOT),
     ("test_two_communities_keep_apart_cases_staff_and_language", "telegram-business"): (
         "the business test world connects one business account",
@@ -31,7 +31,6 @@ GAPS: dict[tuple[str, str], tuple[str, type[BaseException]]] = {
 _DIGESTS = "test_each_community_gets_its_own_digest_once"
 GAPS.update(
     {
-        (_DIGESTS, "console"): (_ONE, CANNOT),
         (_DIGESTS, "discord"): (_ONE, CANNOT),
         (_DIGESTS, "telegram-business"): (
             "the business test world connects one business account",
@@ -40,7 +39,10 @@ GAPS.update(
     }
 )
 # The second community of each platform's world, and who moderates only it.
-SECOND = {"telegram": (str(FORUM_ID), f"telegram:{BOB['id']}")}
+SECOND = {
+    "telegram": (str(FORUM_ID), f"telegram:{BOB['id']}"),
+    "console": (SECOND_COMMUNITY, SECOND_MODERATOR),
+}
 
 
 @pytest.fixture(autouse=True)
