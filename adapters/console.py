@@ -79,12 +79,20 @@ _TEXTS = Catalog(
             "fr": "  n°{case} {kind:<11} {name:<10} objectif {target}{flag}  {excerpt}",
         },
         "case": {
-            "en": "  case #{case} — {kind}, {state}, {lang}, by {name} in #{channel}",
-            "fr": "  cas n°{case} — {kind}, {state}, {lang}, par {name} dans #{channel}",
+            "en": "  Case #{case} — {kind}, {state}, {lang}, by {name} in {where}",
+            "fr": "  Cas n°{case} — {kind}, {state}, {lang}, par {name} dans {where}",
+        },
+        "community": {
+            "en": "  members now write in community {name}",
+            "fr": "  les membres écrivent maintenant dans la communauté {name}",
+        },
+        "need_community": {
+            "en": "write /community NAME (letters, digits, - or _), e.g. /community shop",
+            "fr": "écrivez /community NOM (lettres, chiffres, - ou _), p. ex. /community shop",
         },
         "sent": {
-            "en": "  ✉ {who} → #{channel} (reply to {message}):",
-            "fr": "  ✉ {who} → #{channel} (réponse à {message}) :",
+            "en": "  ✉ {who} → {where} (reply to {message}):",
+            "fr": "  ✉ {who} → {where} (réponse à {message}) :",
         },
         "dismissed": {
             "en": "  case #{case} dismissed ({reason})",
@@ -217,6 +225,7 @@ Staff messages:     /staff sam: @alice it's on its way  (a staff reply answers a
                     /reply N sam: text   (staff replies to case N's message, by hand)
 Time:               /advance 2h | 1d | 3 weeks  (reminders and escalations fire)
 Identity:           /as NAME [moderator]  (act as someone else; only moderators may decide)
+Communities:        /community NAME  (members write there next; [communities."console:NAME"])
                     /help · /quit""",
     "fr": """Écrire comme membre : alice: ma commande n'est jamais arrivée
              dans un salon : #aide bob: comment changer mon mot de passe
@@ -232,6 +241,7 @@ Messages d'équipe : /staff sam: @alice c'est en route  (une réponse de l'équi
                     /reply N sam: texte  (l'équipe répond au message du cas N, à la main)
 Temps :             /advance 2h | 1j | 3 semaines  (rappels et escalades se déclenchent)
 Identité :          /as NOM [moderator]  (seuls les modérateurs peuvent décider)
+Communautés :       /community NOM  (les membres y écrivent ensuite ; [communities."console:NOM"])
                     /help · /quit""",
 }
 
@@ -251,9 +261,11 @@ _COMMANDS = {
 _HELPER_COMMANDS = {HelperAction.CONFIRM_HELPER: "confirm", HelperAction.TAKE_OVER: "takeover"}
 
 
-def console_actor(user_id: str, name: str, roles: frozenset[str]) -> Actor:
-    """Someone at the console, with `roles` in the console's one community."""
-    return Actor(PLATFORM, user_id, name, (Standing(COMMUNITY, roles),))
+def console_actor(
+    user_id: str, name: str, roles: frozenset[str], community: str = COMMUNITY
+) -> Actor:
+    """Someone at the console, with `roles` in `community` (the console's first by default)."""
+    return Actor(PLATFORM, user_id, name, (Standing(community, roles),))
 
 
 class ConsoleSession:
@@ -273,6 +285,9 @@ class ConsoleSession:
         # Replies are numbered r1, r2, … across restarts on the same database.
         self._sent = count(len(self.core.review.outbox(SendState.SENT)) + 1)
         self.channel = "general"
+        # Where members write: the console's first community, or one named with /community
+        # (each may have its own [communities."console:NAME"] language, staff and hours).
+        self.community = COMMUNITY
         self.show_replies_in_doubt()
 
     def _next_id(self) -> int:
@@ -327,7 +342,7 @@ class ConsoleSession:
     ) -> None:
         message = Message(
             platform=PLATFORM,
-            community=COMMUNITY,
+            community=self.community,
             channel=channel or self.channel,
             id=f"c{next(self._ids)}",
             # The console reports its facts (whoever types /staff is an admin here); the
@@ -335,7 +350,7 @@ class ConsoleSession:
             author=Author(
                 id=name.casefold(),
                 name=name,
-                standing=Standing(COMMUNITY, admin=True) if staff else None,
+                standing=Standing(self.community, admin=True) if staff else None,
             ),
             text=text,
             created_at=self.clock.now(),
@@ -420,24 +435,33 @@ class ConsoleSession:
                 excerpt=case.excerpt[:60],
             )
 
+    def _where(self, community: str, channel: str) -> str:
+        # The first community's channels are "#general"; another's name their community.
+        return f"#{channel}" if community == COMMUNITY else f"{community} #{channel}"
+
     def _cmd_case(self, rest: str) -> None:
         case = self._case(rest)
-        ui = self._ui()
-        self._say(
-            "case",
-            case=case.id,
-            kind=t(case.kind.value, ui),
-            state=t(case.state.value, ui),
-            lang=case.language,
-            name=case.author.name,
-            channel=case.channel,
+        # The card speaks its own community's language.
+        own = self.core.config.for_community(PLATFORM, case.community).community.language
+        ui = "fr" if own == "fr" else "en"
+        self.write(
+            _TEXTS(
+                "case",
+                ui,
+                case=case.id,
+                kind=t(case.kind.value, ui),
+                state=t(case.state.value, ui),
+                lang=case.language,
+                name=case.author.name,
+                where=self._where(case.community, case.channel),
+            )
         )
         self.write(f"  “{case.excerpt}”")
         view = self.core.card(case.id)
         if case.snoozed_until is not None and case.snoozed_until > self.clock.now():
-            self._say("snoozed_case", until=format_time(case.snoozed_until, self.tz))
+            self.write(_TEXTS("snoozed_case", ui, until=format_time(case.snoozed_until, self.tz)))
         if view.in_doubt is not None:
-            self._say("in_doubt", reply=view.in_doubt.id, case=case.id)
+            self.write(_TEXTS("in_doubt", ui, reply=view.in_doubt.id, case=case.id))
         for rank, suggestion in enumerate(case.suggestions, start=1):
             text = suggestion.text.replace("{moderator}", self.actor.name).replace("\n", "\n     ")
             source = self.core.ingestor.drafter.source_of(suggestion).describe(
@@ -447,14 +471,15 @@ class ConsoleSession:
         if view.actions:  # the card's buttons, as commands: exactly what the core allows now
             self.write("  → " + " · ".join(f"/{_COMMANDS[a]} {case.id}" for a in view.actions))
         if view.helper_actions:
-            self._say("by_community", case=case.id, who=case.answered_by)
+            self.write(_TEXTS("by_community", ui, case=case.id, who=case.answered_by))
             commands = (f"/{_HELPER_COMMANDS[a]} {case.id}" for a in view.helper_actions)
             self.write("  → " + " · ".join(commands))
 
     def send_reply(self, item: Outgoing) -> str:
         """Post an approved reply: the console "platform" is this terminal, posting is printing."""
+        where = self._where(item.community, item.channel)
         header = _TEXTS(
-            "sent", self._ui(), who=item.approved_by, channel=item.channel, message=item.reply_to
+            "sent", self._ui(), who=item.approved_by, where=where, message=item.reply_to
         )
         self.write(header + "\n    " + item.text.replace("\n", "\n    "))
         # Replies get their own numbers so that typed messages stay c1, c2, … in typing order.
@@ -501,7 +526,7 @@ class ConsoleSession:
         parts = rest.split()
         if len(parts) != 2 or parts[1] not in ("question", "complaint"):
             raise ConsoleInputError("need_open")
-        key = f"{PLATFORM}:{COMMUNITY}:{self.channel}:{parts[0]}"
+        key = f"{PLATFORM}:{self.community}:{self.channel}:{parts[0]}"
         row = self.core.store.row(
             "SELECT key FROM messages WHERE platform = ? AND id = ?", (PLATFORM, parts[0])
         )
@@ -614,7 +639,7 @@ class ConsoleSession:
 
     def _cmd_deleted(self, rest: str) -> None:
         message, _ = self._typed(rest)
-        result = self.core.delete(PLATFORM, COMMUNITY, message.channel, message.id)
+        result = self.core.delete(PLATFORM, message.community, message.channel, message.id)
         if result.outcome is Outcome.WITHDRAWN:
             self._say("withdrawn", message=message.id, case=result.case_ids[0])
         else:
@@ -623,12 +648,19 @@ class ConsoleSession:
     def _cmd_report(self, _: str) -> None:
         self.write(self.core.report_text())
 
+    def _cmd_community(self, rest: str) -> None:
+        name = rest.strip()
+        if not re.fullmatch(r"[\w-]{1,40}", name):
+            raise ConsoleInputError("need_community")
+        self.community = name
+        self._say("community", name=name)
+
     def _cmd_as(self, rest: str) -> None:
         parts = shlex.split(rest)
         if not parts:
             raise ConsoleInputError("need_as")
         roles = frozenset(parts[1:])
-        self.actor = console_actor(parts[0].casefold(), parts[0], roles)
+        self.actor = console_actor(parts[0].casefold(), parts[0], roles, self.community)
         member = _TEXTS("member", self._ui())
         self._say("acting", name=parts[0], roles=", ".join(sorted(roles)) or member)
 

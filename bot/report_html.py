@@ -72,6 +72,27 @@ _l = Catalog(
         "member": {"en": "member", "fr": "membre"},
         "waited": {"en": "waiting for", "fr": "attend depuis"},
         "message": {"en": "message", "fr": "message"},
+        "who": {"en": "Who answers", "fr": "Qui répond"},
+        "by_staff": {"en": "Staff", "fr": "L'équipe"},
+        "by_helpers": {"en": "Helpers (the community)", "fr": "Membres aidants (la communauté)"},
+        "by_nobody": {"en": "Nobody yet", "fr": "Personne encore"},
+        "loop": {
+            "en": "Did the answer help? (the member's own say, per week of opening)",
+            "fr": "La réponse a-t-elle aidé ? (l'avis du membre, par semaine d'ouverture)",
+        },
+        "week_of": {"en": "week of", "fr": "semaine du"},
+        "answered": {"en": "answered", "fr": "répondus"},
+        "solved": {"en": "solved", "fr": "résolus"},
+        "still_help": {"en": "still need help", "fr": "encore besoin d'aide"},
+        "share_solved": {"en": "share solved", "fr": "part résolue"},
+        "satisfaction": {"en": "satisfaction", "fr": "satisfaction"},
+        "loop_note": {
+            "en": "Share solved: cases the member marked solved among those answered. "
+            "Satisfaction: “solved” among the members' presses (solved or still need help).",
+            "fr": "Part résolue : cas marqués résolus par le membre parmi les cas répondus. "
+            "Satisfaction : « résolu » parmi les réponses des membres (résolu ou encore "
+            "besoin d'aide).",
+        },
     }
 )
 
@@ -231,6 +252,38 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
+def who_answers(report: Report, language: str) -> str:
+    """Who answered the cases (staff, helpers, nobody), and per week whether it helped."""
+    esc = html.escape
+    total = report.by_staff + report.by_helpers + report.by_nobody
+    cards = "".join(
+        f'<div class="card">{esc(_l(key, language))}<b>{count}</b>'
+        f"<small>{_percent(count / total if total else None)}</small></div>"
+        for key, count in (
+            ("by_staff", report.by_staff),
+            ("by_helpers", report.by_helpers),
+            ("by_nobody", report.by_nobody),
+        )
+    )
+    head = "".join(
+        f"<th>{esc(_l(key, language))}</th>"
+        for key in ("week_of", "answered", "solved", "still_help", "share_solved", "satisfaction")
+    )
+    rows = "".join(
+        f"<tr><td>{esc(week)}</td><td>{answered}</td><td>{solved}</td><td>{unsolved}</td>"
+        f"<td>{_percent(solved / answered if answered else None)}</td>"
+        f"<td>{_percent(solved / (solved + unsolved) if solved + unsolved else None)}</td></tr>"
+        for week, answered, solved, unsolved in report.weeks
+    )
+    none = f'<tr><td colspan="6">{esc(_l("none", language))}</td></tr>'
+    return (
+        f'<h2>{esc(_l("who", language))}</h2>\n<div class="cards">{cards}</div>\n'
+        f'<h2>{esc(_l("loop", language))}</h2>\n<table class="weeks"><tr>{head}</tr>'
+        f"{rows or none}</table>\n"
+        f'<p class="note">{esc(_l("loop_note", language))}</p>'
+    )
+
+
 def render_html(
     report: Report,
     insights: Insights,
@@ -339,6 +392,7 @@ tr.more td {{ color: #666; font-style: italic; }}
 <div class="card">{esc(_l("waiting", language))}<b>{waiting_count}</b></div>
 </div>
 <p class="note">{esc(_l("denominators", language))}</p>
+{who_answers(report, language)}
 {images}
 <h2>{esc(_l("never", language))}</h2>
 <table><tr><th>#</th><th>{esc(_l("member", language))}</th><th>{esc(_l("kind", language))}</th>

@@ -367,10 +367,14 @@ class Review:
         return self.cases.get(case_id)
 
     def snooze(self, actor: Actor, case_id: int, duration: timedelta | None = None) -> Case:
-        """Hold reminders for a while; the seven-day limit and its escalation still stand."""
-        duration = duration or self.config.review.snooze
+        """Hold reminders for a while; the seven-day limit and its escalation still stand.
+
+        Without `duration`, the case's community's `[review] snooze` (its own, else the default).
+        """
         with self.store.transaction():
             case = self.case_for(actor, case_id)
+            own = self.config.for_community(case.platform, case.community).review
+            duration = duration or own.snooze
             if not case.state.waiting:
                 raise ReviewError(Refusal.CASE_CLOSED, case=case_id, state=case.state.value)
             until = self.cases.policy_of(case).snooze_until(

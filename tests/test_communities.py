@@ -17,6 +17,7 @@ from bot.models import Action, Actor, Answerer, Author, CaseState, Feedback, Kin
 from bot.report import build_report, render_text
 from bot.review import ReviewError
 from bot.staff import StaffPolicy
+from tests.backends import BACKENDS, database
 from tests.conftest import COMMUNITY, MOD, START, MessageFactory
 
 # Friday 4 December 2026, 18:30 in Paris (17:30 UTC): after closing time.
@@ -254,3 +255,28 @@ def test_only_the_asking_member_closes_the_loop(
     report = build_report(core.cases.list(), clock.now())
     assert report.weeks == (("2026-11-02", 1, 1, 0),)
     assert "satisfaction 100%" in render_text(report)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_each_community_snoozes_for_its_own_length(
+    backend: str, clock: ManualClock, tmp_path: Path, msg: MessageFactory
+) -> None:
+    raw = json.loads(json.dumps(RAW))
+    raw["review"] = {"snooze": "1d"}
+    raw["communities"][f"discord:{OTHER}"]["review"] = {"snooze": "2h"}
+    config = parse_config(raw)
+    assert config.for_community("discord", OTHER).review.snooze == timedelta(hours=2)
+    with database(backend, tmp_path) as where:
+        core = Huitaine(config, clock=clock, database=where)
+        try:
+            here = core.ingest(msg("Comment réinitialiser mon mot de passe ?")).case_ids[0]
+            there = core.ingest(replace(msg("How do I reset it?"), community=OTHER)).case_ids[0]
+            support = Actor("discord", "s-1", "Sam", (Standing(OTHER, frozenset({"Support"})),))
+            # The snooze a moderator presses lasts what the case's own community says.
+            assert core.review.snooze(support, there).snoozed_until == START + timedelta(hours=2)
+            assert core.review.snooze(MOD, here).snoozed_until == START + timedelta(days=1)
+            # A length typed by the moderator still wins over both.
+            again = core.review.snooze(support, there, timedelta(minutes=30))
+            assert again.snoozed_until == START + timedelta(minutes=30)
+        finally:
+            core.close()

@@ -97,3 +97,35 @@ def test_a_reply_the_terminal_could_not_print_waits_in_doubt(
     assert reply.case_id == 1
     assert core.cases.get(1).state is not CaseState.ANSWERED
     core.close()
+
+
+def test_a_second_community_has_its_own_language_and_moderators(
+    clock: ManualClock, db_path: Path
+) -> None:
+    from bot.config import parse_config
+
+    config = parse_config(
+        {
+            "community": {"language": "fr"},
+            "detection": {"detector": "rules"},
+            "communities": {"console:shop": {"community": {"language": "en"}}},
+        }
+    )
+    chat, out = session(config, clock, db_path)
+    chat.handle("/community shop!")
+    assert out[-1].startswith("  ✗ écrivez /community NOM")
+    chat.handle("/community shop")
+    chat.handle("alice: how do I reset my password?")
+    assert chat.core.cases.get(1).community == "shop"
+    chat.handle("/case 1")
+    assert any(
+        line.startswith("  Case #1 — question") and "in shop #general" in line for line in out
+    )
+    # The first community's moderator is nobody in the shop; the shop's own moderator decides.
+    chat.handle("/approve 1")
+    assert "seuls les modérateurs" in out[-1]
+    chat.handle("/as sam moderator")  # a moderator where members now write: the shop
+    chat.handle("/approve 1")
+    assert any(line.startswith("  ✉ sam → shop #general") for line in out)
+    assert chat.core.cases.get(1).state is CaseState.ANSWERED
+    chat.core.close()

@@ -22,6 +22,9 @@ from tests.contract.driver import CardAction, CardShown, MsgRef, Reply, Who
 # "  ✉ Moderator → #general (reply to c1):" then the text, indented by four spaces.
 _SENT = re.compile(r"^\s*✉ .*\((?:reply to|réponse à) (?P<to>\S+?)\)\s*:?$")
 _MESSAGE_ID = re.compile(r"\[(c\d+)\]")
+# The console's second community (typed into with /community) and its own moderator, by id.
+SECOND_COMMUNITY = "shop"
+SECOND_MODERATOR = "console:bob"
 
 
 def console_config(**review: Any) -> Config:
@@ -78,7 +81,14 @@ class ConsoleDriver:
         return MsgRef(found[1])
 
     async def member_says_elsewhere(self, text: str) -> MsgRef:
-        raise NotImplementedError("the console is one community")
+        self._type(f"/community {SECOND_COMMUNITY}")
+        try:
+            printed = self._type(f"alice: {text}")
+        finally:
+            self._type("/community console")
+        found = _MESSAGE_ID.search(printed)
+        assert found is not None, printed
+        return MsgRef(found[1])
 
     async def member_edits(self, ref: MsgRef, text: str) -> None:
         printed = self._type(f"/edited {ref.id} {text}")
@@ -142,7 +152,8 @@ class ConsoleDriver:
         for block in self.out:
             header, _, body = block.partition("\n")
             match = _SENT.match(header)
-            if match is not None:
+            # Only the first community's replies: the second's name their community.
+            if match is not None and f"→ {SECOND_COMMUNITY} #" not in header:
                 text = "\n".join(line.removeprefix("    ") for line in body.split("\n"))
                 found.append(Reply(text, match["to"]))
         return found

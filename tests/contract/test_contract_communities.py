@@ -18,12 +18,11 @@ from bot.config import Config, community_key
 from tests.adapters.discord.fake_discord import BOB as DISCORD_BOB
 from tests.adapters.discord.fake_discord import GUILD2, REVIEW2
 from tests.adapters.telegram.world import BOB, FORUM_ID
+from tests.contract.console_driver import SECOND_COMMUNITY, SECOND_MODERATOR
 from tests.contract.driver import CardAction, PlatformDriver, Who
 
 CANNOT = NotImplementedError
-_ONE = "the driver's test world has one community"
 GAPS: dict[tuple[str, str], tuple[str, type[BaseException]]] = {
-    ("test_two_communities_keep_apart_cases_staff_and_language", "console"): (_ONE, CANNOT),
     ("test_two_communities_keep_apart_cases_staff_and_language", "telegram-business"): (
         "the business test world connects one business account",
         CANNOT,
@@ -32,7 +31,6 @@ GAPS: dict[tuple[str, str], tuple[str, type[BaseException]]] = {
 _DIGESTS = "test_each_community_gets_its_own_digest_once"
 GAPS.update(
     {
-        (_DIGESTS, "console"): (_ONE, CANNOT),
         (_DIGESTS, "telegram-business"): (
             "the business test world connects one business account",
             CANNOT,
@@ -43,6 +41,7 @@ GAPS.update(
 SECOND = {
     "telegram": (str(FORUM_ID), f"telegram:{BOB['id']}"),
     "discord": (GUILD2, f"discord:{DISCORD_BOB.id}"),
+    "console": (SECOND_COMMUNITY, SECOND_MODERATOR),
 }
 # Where the second community's cards go, when not the bot's default review place: a second
 # Discord server has its own moderators' channel.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 
@@ -48,6 +49,7 @@ async def two(
             config.community, language="en", name="Forum", review_place=str(SHOP_STAFF_ID)
         ),
         staff=replace(config.staff, user_ids=frozenset({f"telegram:{BOB['id']}"})),
+        review=replace(config.review, snooze=timedelta(hours=2)),
     )
     key = community_key("telegram", str(FORUM_ID))
     tg = Harness(fake, replace(config, communities=MappingProxyType({key: forum})), clock, db_path)
@@ -112,3 +114,16 @@ async def test_case_in_a_communitys_own_chat_shows_its_cases_only(two: Harness) 
     refused = await command(two, SHOP_STAFF_ID, BOB, "/case 1")
     assert refused == "Only moderators can do this."
     assert two.card_of(1)["chat"]["id"] == MOD_ID
+
+
+async def test_the_snooze_button_holds_reminders_as_long_as_the_community_says(
+    two: Harness,
+) -> None:
+    now = two.clock.now()
+    forum_card = two.card_of(2)
+    await two.press(BOB, forum_card["message_id"], "h1:snz:2", chat=SHOP_STAFF_ID)
+    assert two.case(2).snoozed_until == now + timedelta(hours=2)  # the forum's own snooze
+    group_card = two.card_of(1)
+    await two.press(CAMILLE, group_card["message_id"], "h1:snz:1")
+    assert two.case(1).snoozed_until == now + two.config.review.snooze  # the default
+    assert two.config.review.snooze != timedelta(hours=2)
