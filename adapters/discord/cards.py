@@ -136,6 +136,21 @@ class Cards:
         guild = getattr(channel, "guild", None)
         return str(guild.id) if guild is not None else fallback
 
+    def _escalation_role(self, community: str) -> str | None:
+        """`escalation_role`, unless the notice goes to a server that has no such role.
+
+        A role id belongs to one server: pinged in another server's review channel it reaches
+        nobody, so the notice is posted there without the ping (and the log says why).
+        """
+        role = self.settings.escalation_role
+        if role is None:
+            return None
+        guild = getattr(self.client.get_channel(self.place_of(community)), "guild", None)
+        if guild is not None and guild.get_role(int(role)) is None:
+            _LOGGER.info("escalation role %s is not in server %s: not pinged", role, guild.id)
+            return None
+        return role
+
     def card_state(self, case_id: int) -> tuple[CardRef | None, CardView]:
         """On the core's thread: where the card is, and what the core says it shows."""
         return self.core.cards.for_case(case_id, PLATFORM), self.core.card(case_id)
@@ -180,7 +195,7 @@ class Cards:
             link = jump_url(self._review_guild(case.community), ref.chat, ref.message_id)
             content += "\n" + tr("card_link", self.language_of(case.community), link=link)
         mentions = discord.AllowedMentions.none()
-        role = self.settings.escalation_role
+        role = self._escalation_role(case.community)
         if notice.kind is NoticeKind.ESCALATION and role is not None:
             content = f"<@&{role}> {content}"
             mentions = discord.AllowedMentions(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 from types import MappingProxyType
 
 import pytest
@@ -99,3 +100,19 @@ async def test_the_first_servers_moderator_is_not_the_seconds_and_back(
     assert await fake.answer_text(bob) == "Only moderators can act on cases. Nothing was changed."
     assert (await bot.runtime.call(bot.core.cases.get, 1)).state.waiting
     assert fake.channel_posts(REVIEW2) == []
+
+
+async def test_the_second_server_is_not_pinged_with_the_first_servers_role(
+    fake: FakeDiscord, start_bot: StartBot, clock: ManualClock
+) -> None:
+    bot = await start_bot(two_servers())
+    await fake.say(ALICE, HELP2, QUESTION)
+    await fake.wait_for(lambda: fake.channel_posts(REVIEW2))
+    clock.advance(timedelta(days=8))  # past the one-week limit
+    await bot.runtime.tick()
+    (escalation,) = (p for p in fake.channel_posts(REVIEW2) if "🚨" in (p.body["content"] or ""))
+    # [discord] escalation_role is a role of the first server: the second has none to ping.
+    assert escalation.body["content"].startswith("🚨")
+    assert "Cas n°1" in escalation.body["content"]  # the second server's language
+    assert escalation.body["allowed_mentions"] == {"parse": []}
+    assert fake.channel_posts(REVIEW) == []
