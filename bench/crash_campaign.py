@@ -120,7 +120,8 @@ def drive(
         "CREATE TABLE IF NOT EXISTS campaign_progress (one INTEGER PRIMARY KEY, line INTEGER)"
     )
     core.store.execute(
-        "CREATE TABLE IF NOT EXISTS campaign_actions (line INTEGER PRIMARY KEY, case_id INTEGER)"
+        "CREATE TABLE IF NOT EXISTS campaign_actions"
+        " (line INTEGER PRIMARY KEY, case_id INTEGER, reply_id INTEGER)"
     )
     channel = Channel(channel_path)
     row = core.store.row("SELECT line FROM campaign_progress WHERE one = 1")
@@ -163,7 +164,7 @@ def _deliver(core: Huitaine, clock: ManualClock, channel: Channel) -> None:
 
 def _moderate(core: Huitaine, channel: Channel, number: int) -> None:
     """At event `number`: approve the oldest suggested case once, send it, settle any doubt."""
-    done = core.store.row("SELECT case_id FROM campaign_actions WHERE line = ?", (number,))
+    done = core.store.row("SELECT reply_id FROM campaign_actions WHERE line = ?", (number,))
     if done is None:
         row = core.store.row(
             "SELECT id, platform FROM cases WHERE state = 'suggested' ORDER BY id LIMIT 1"
@@ -174,18 +175,20 @@ def _moderate(core: Huitaine, channel: Channel, number: int) -> None:
             if row is not None:
                 item = core.review.approve(_moderator(str(row["platform"])), int(row["id"]))
             core.store.execute(
-                "INSERT INTO campaign_actions (line, case_id) VALUES (?, ?)",
-                (number, item.case_id if item else None),
+                "INSERT INTO campaign_actions (line, case_id, reply_id) VALUES (?, ?, ?)",
+                (number, item.case_id if item else None, item.id if item else None),
             )
         if item is not None:
             channel.post(f"reply-{item.id}", nonce=False)
             core.review.mark_sent(item.id, f"p{item.id}")
         return
-    if done["case_id"] is None:
+    if done["reply_id"] is None:
         return
-    # Redone after a kill: a reply left in doubt is settled by the moderator, who looks.
+    # Redone after a kill: a reply left in doubt is settled by the moderator, who looks. Only
+    # the reply approved at this event: a later reply of the same case (reopened, approved
+    # again) is settled at its own event, never at an earlier time than it was approved.
     for item in core.review.outbox(SendState.UNCONFIRMED, SendState.SENDING):
-        if item.case_id != done["case_id"]:
+        if item.id != done["reply_id"]:
             continue
         actor = _moderator(item.platform)
         if item.state is SendState.SENDING:

@@ -82,7 +82,9 @@ class Huitaine:
         )
         self.ingestor = Ingestor(self.store, config, self.detector, self.suggester)
         self.cases = CaseBook(self.store, config)
-        self.review = Review(self.store, config, self.clock)
+        self.review = Review(
+            self.store, config, self.clock, answered_late=self.ingestor.answered_late
+        )
         self.scheduler = Scheduler(self.store, config)
         self.cards = Cards(self.store)
         self.business = BusinessLinks(self.store)

@@ -316,6 +316,11 @@ class Ingestor:
         case_id = self.cases.answered_for(message, since)
         if case_id is None:
             return None
+        self._reopen(case_id, message, detection)
+        return case_id
+
+    def _reopen(self, case_id: int, message: Message, detection: Detection) -> None:
+        """The member's follow-up `message` reopens the answered case, logged and redrafted."""
         # Joined first, so that a question the member now complains about reopens as a
         # complaint, its target counted from the follow-up.
         self.cases.join(case_id, message, detection)
@@ -335,7 +340,54 @@ class Ingestor:
         )
         case = self.cases.get(case_id)
         self._suggest(case_id, message, case.kind, case.language)
-        return case_id
+
+    def answered_late(self, case_id: int, answered_at: datetime) -> None:
+        """Read again the member's messages that a reply recorded late turns out to precede.
+
+        A reply confirmed posted after a crash or a timeout is dated when it was posted; the
+        member's messages written since joined the case while it still seemed to wait. They
+        are taken as an uninterrupted run would have taken them: a "thanks" is not part of an
+        answered case, the first question or complaint within the reopen window reopens it
+        (the next-response clock), and one beyond it opens a case of its own, which the
+        member's later messages join. The caller holds the transaction.
+        """
+        case = self.cases.get(case_id)
+        rows = self.store.rows(
+            "SELECT * FROM messages WHERE case_id = ? AND author_id = ? AND created_at > ?"
+            " AND deleted_at IS NULL ORDER BY created_at, key",
+            (case_id, case.author.id, to_db(answered_at)),
+        )
+        threshold = self.config.detection.threshold
+        for index, row in enumerate(rows):
+            message = message_from_row(row)
+            detection = _stored_detection(row, case.language)
+            kind = detection.kind(threshold)
+            if kind is Kind.OTHER:
+                self.store.update("messages", "key", message.key, {"case_id": None})
+                continue
+            if message.created_at - answered_at <= self.config.cases.reopen_window:
+                self._reopen(case_id, message, detection)
+                return
+            new_id = self.cases.open(message, detection, kind)
+            for later in rows[index + 1 :]:
+                self.cases.join(
+                    new_id, message_from_row(later), _stored_detection(later, case.language)
+                )
+            self._suggest(new_id, message, kind, detection.language)
+            _LOGGER.info(
+                "case %d: the member's message %s came after the late answer: case %d",
+                case_id,
+                message.id,
+                new_id,
+            )
+            break
+        if rows:
+            # The case's last message is its last one before the answer again.
+            self.store.execute(
+                "UPDATE cases SET last_message_at = COALESCE((SELECT MAX(created_at) FROM"
+                " messages WHERE case_id = ?), last_message_at) WHERE id = ?",
+                (case_id, case_id),
+            )
 
     def edit(self, message: Message, edited_at: datetime) -> IngestResult:
         """Apply an edit: update the text and detect again; an unknown message is ingested.
@@ -532,6 +584,15 @@ def _message_row(message: Message, staff: bool) -> dict[str, object]:
         "mentions": dumps(list(message.mentions)),
         "created_at": to_db(message.created_at),
     }
+
+
+def _stored_detection(row: dict[str, Any], language: str) -> Detection:
+    """The detection stored with a processed message."""
+    return Detection(
+        question=float(row["question"] or 0.0),
+        complaint=float(row["complaint"] or 0.0),
+        language=str(row["language"] or language),
+    )
 
 
 def message_from_row(row: dict[str, object]) -> Message:

@@ -188,6 +188,10 @@ def forget_member(store: Store, platform: str, user_id: str, now: datetime) -> F
         store.execute(
             "DELETE FROM messages WHERE platform = ? AND author_id = ?", (platform, user_id)
         )
+        # Their raw updates not yet taken by the core (bot.inbox) go too.
+        store.execute(
+            "DELETE FROM inbox WHERE platform = ? AND member_id = ?", (platform, user_id)
+        )
         withdrawn = 0
         for case in cases:
             changes: dict[str, Any] = dict(_ANONYMOUS_CASE)
@@ -296,6 +300,8 @@ def purge_older_than(store: Store, cutoff: datetime, *, budget: int = RUN_BUDGET
         if len(rows) < CHUNK:
             break
         last = int(rows[-1]["rowid"])
+    # Raw updates never taken by the core (bot.inbox) are not kept past the age either.
+    store.execute("DELETE FROM inbox WHERE received_at < ?", (at,))
     digests = 0
     if cases + messages < budget:
         for table in ("digests", "community_digests"):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.cases import CaseBook
@@ -136,11 +137,23 @@ class NotAllowed(ReviewError):
 class Review:
     """Takes moderators' decisions; never sends anything itself."""
 
-    def __init__(self, store: Store, config: Config, clock: Clock) -> None:
-        """Wire the review desk to the store, the configuration and the clock."""
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        clock: Clock,
+        *,
+        answered_late: Callable[[int, datetime], object] | None = None,
+    ) -> None:
+        """Wire the review desk to the store, the configuration and the clock.
+
+        `answered_late(case_id, posted_at)` reads again the member's messages written after a
+        reply that is recorded only later (confirmed after a doubt): the ingestor's rule.
+        """
         self.store = store
         self.config = config
         self.clock = clock
+        self.answered_late = answered_late
         self.cases = CaseBook(store, config)
         self.staff = StaffPolicy(config)
 
@@ -263,24 +276,37 @@ class Review:
             self.store.hold(f"sending:{outgoing_id}")
         return self.outgoing(outgoing_id)
 
-    def mark_sent(self, outgoing_id: int, platform_message_id: str | None = None) -> Outgoing:
-        """The adapter confirms the platform accepted the reply: the case is answered."""
+    def mark_sent(
+        self,
+        outgoing_id: int,
+        platform_message_id: str | None = None,
+        *,
+        posted_at: datetime | None = None,
+    ) -> Outgoing:
+        """The adapter confirms the platform accepted the reply: the case is answered.
+
+        `posted_at`, for a reply recorded after the fact (confirmed after a doubt), dates the
+        answer when it was posted; the member's messages since are then read again as
+        follow-ups to it (`answered_late`).
+        """
         with self.store.transaction():
             item = self.outgoing(outgoing_id)
             if item.state not in (SendState.SENDING, SendState.UNCONFIRMED):
                 raise ReviewError(Refusal.REPLY_STATE, reply=outgoing_id, state=item.state.value)
-            now = self.clock.now()
+            when = posted_at or self.clock.now()
             self.store.update(
                 "outgoing",
                 "id",
                 outgoing_id,
                 {
                     "state": SendState.SENT.value,
-                    "sent_at": to_db(now),
+                    "sent_at": to_db(when),
                     "platform_message_id": platform_message_id,
                 },
             )
-            self.cases.mark_answered(item.case_id, now, item.approved_by)
+            answered = self.cases.mark_answered(item.case_id, when, item.approved_by)
+            if answered and posted_at is not None and self.answered_late is not None:
+                self.answered_late(item.case_id, posted_at)
         self.store.release(f"sending:{outgoing_id}")
         return self.outgoing(outgoing_id)
 
@@ -332,15 +358,33 @@ class Review:
             _LOGGER.warning("%d replies were being sent when the process stopped", len(rows))
         return [self.outgoing(int(row["id"])) for row in rows]
 
-    def confirm_sent(self, actor: Actor, outgoing_id: int) -> Outgoing:
-        """A moderator saw the unconfirmed reply on the platform: record it as sent."""
+    def confirm_sent(
+        self, actor: Actor, outgoing_id: int, *, posted_at: datetime | None = None
+    ) -> Outgoing:
+        """A moderator saw the unconfirmed reply on the platform: record it as sent.
+
+        The member was answered when the reply was posted, not now: `posted_at` when the
+        platform tells it, else when the last attempt to send it began.
+        """
         item = self.outgoing(outgoing_id)
         with self.store.transaction():
             self.case_for(actor, item.case_id)
             if item.state is not SendState.UNCONFIRMED:
                 raise ReviewError(Refusal.REPLY_STATE, reply=outgoing_id, state=item.state.value)
             self._log(item.case_id, Action.CONFIRM_SENT, actor)
-            return self.mark_sent(outgoing_id)
+            return self.mark_sent(outgoing_id, posted_at=posted_at or self._last_attempt(item))
+
+    def _last_attempt(self, item: Outgoing) -> datetime:
+        """When the last attempt to send `item` began: its approval or a moderator's resend.
+
+        A case has one reply in flight or in doubt at a time, so the case's resends since the
+        approval are this reply's.
+        """
+        row = self.store.row(
+            "SELECT MAX(at) AS at FROM decisions WHERE case_id = ? AND action = ? AND at >= ?",
+            (item.case_id, Action.RETRY_SEND.value, to_db(item.created_at)),
+        )
+        return from_db(row["at"]) if row and row["at"] else item.created_at
 
     def retry_send(self, actor: Actor, outgoing_id: int) -> Outgoing:
         """A moderator checked the reply is not on the platform: queue it once more."""

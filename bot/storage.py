@@ -186,6 +186,15 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (week, platform, community)
     );
     """,
+    # 11: raw inbound updates kept until the core has taken them (bot.inbox): Telegram forgets
+    # an update once the bot has queued it, before the core stores it.
+    """
+    CREATE TABLE inbox (
+        platform TEXT NOT NULL, update_id INTEGER NOT NULL, member_id TEXT,
+        received_at TEXT NOT NULL, payload TEXT NOT NULL,
+        PRIMARY KEY (platform, update_id)
+    );
+    """,
 )
 
 

@@ -37,6 +37,7 @@ from adapters.telegram.cards import Cards
 from adapters.telegram.commands import Commands
 from adapters.telegram.convert import PLATFORM
 from adapters.telegram.inbound import Inbound
+from adapters.telegram.inbox import JournalQueue, raw
 from adapters.telegram.keyboard import feedback_keyboard
 from adapters.telegram.people import Directory
 from adapters.telegram.sending import send_reply
@@ -45,6 +46,7 @@ from bot import redaction
 from bot.adapter import PlatformSetupError
 from bot.cardview import CardView
 from bot.config import Config, ConfigError
+from bot.inbox import Inbox
 from bot.models import Actor, Case, Notice, Outgoing
 from bot.runtime import Runtime
 
@@ -59,8 +61,8 @@ Context = ContextTypes.DEFAULT_TYPE
 
 # Updates fetched from Telegram and waiting for the bot, at most. When the queue is full, PTB's
 # Updater waits to put the rest of its batch and asks for no more: memory stays bounded. The
-# next getUpdates confirms (offset) every queued update, so a crash loses at most this many plus
-# the one in hand (README, Guarantees).
+# next getUpdates confirms (offset) every queued update; each was written to the inbox before
+# it was queued (adapters/telegram/inbox.py), so a crash loses none (README, Guarantees).
 UPDATE_QUEUE_SIZE = 64
 
 
@@ -91,6 +93,7 @@ class TelegramAdapter:
         self._stopped = asyncio.Event()
         self.updates_handled = 0
         self._handled = asyncio.Condition()
+        self.inbox = Inbox(self.core.store, PLATFORM, self.core.clock)
         self.application = self._build_application(token)
         bot = self.application.bot
         self.people = Directory(bot, settings, self.core.clock.now)
@@ -133,8 +136,9 @@ class TelegramAdapter:
             # One update at a time: a member's follow-up must meet the case its first message
             # opened, and an edit must follow the message it edits.
             .concurrent_updates(False)
-            # Back-pressure: polling pauses while the bot is behind (see UPDATE_QUEUE_SIZE).
-            .update_queue(asyncio.Queue(maxsize=UPDATE_QUEUE_SIZE))
+            # Back-pressure: polling pauses while the bot is behind (see UPDATE_QUEUE_SIZE);
+            # each update is on disk before it is queued, so before Telegram forgets it.
+            .update_queue(JournalQueue(UPDATE_QUEUE_SIZE, self._keep))
             .build()
         )
 
@@ -216,9 +220,15 @@ class TelegramAdapter:
         )
 
     async def start(self) -> None:
-        """Start receiving updates (long polling, or a webhook) without blocking."""
+        """Start receiving updates (long polling, or a webhook) without blocking.
+
+        The updates a previous run kept but did not finish go first, in their order, before
+        anything new is asked of Telegram.
+        """
         updater = self.application.updater
         assert updater is not None
+        await self.application.start()
+        await self._replay()
         if self.settings.mode == "webhook":
             secret = (
                 os.environ.get(self.settings.webhook_secret_env)
@@ -241,8 +251,26 @@ class TelegramAdapter:
                 allowed_updates=self.allowed_updates,
                 error_callback=self._polling_error,
             )
-        await self.application.start()
         await self.runtime.show_replies_in_doubt(PLATFORM)
+
+    async def _keep(self, update: Update) -> None:
+        """Write an update to the inbox, off the event loop, before it is queued.
+
+        A moderator's button press is not kept: Telegram answers a press only for a few
+        seconds, so after a restart the moderator presses again on the card, which is unchanged.
+        """
+        if update.callback_query is None:
+            await self.runtime.call(self.inbox.keep, *raw(update))
+
+    async def _replay(self) -> None:
+        """Queue again the updates kept by a run that stopped before handling them."""
+        pending = await self.runtime.call(self.inbox.pending)
+        if not pending:
+            return
+        _LOGGER.warning("handling %d Telegram updates kept before the last stop", len(pending))
+        for payload in pending:
+            update = Update.de_json(payload, self.application.bot)
+            await self.application.update_queue.put(update)
 
     @property
     def allowed_updates(self) -> list[str]:
@@ -279,6 +307,14 @@ class TelegramAdapter:
         _LOGGER.error("update %s not handled", update_id, exc_info=context.error)
 
     async def _count(self, update: Update, context: Context) -> None:
+        # Every handler has run for this update: the core has it, the inbox may let it go.
+        # Not while the runtime holds events in memory (the database was unavailable): those
+        # stay in the inbox until stored, and a later update clears them with it.
+        if not self.runtime.held:
+            try:
+                await self.runtime.call(self.inbox.done_through, update.update_id)
+            except Exception as exc:
+                _LOGGER.warning("inbox not cleared (%s): handled again at the next start", exc)
         async with self._handled:
             self.updates_handled += 1
             self._handled.notify_all()
