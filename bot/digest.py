@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.cases import CaseBook
 from bot.clock import to_db
-from bot.config import Config
+from bot.config import Config, community_key
 from bot.i18n import Catalog, format_time, human_duration, t
 from bot.models import Case
 from bot.report import build_report
@@ -154,7 +154,8 @@ class Digests:
         week_ago = now - timedelta(days=7)
         if not any(c.opened_at >= week_ago or c.state.waiting for c in cases):
             return None  # a quiet community gets no digest that week
-        text = build_digest(cases, now, config, learned=self._learned(config, now))
+        learned = self._learned(platform, community, config, now)
+        text = build_digest(cases, now, config, learned=learned)
         try:
             digest_id = self.store.insert(
                 "community_digests",
@@ -170,14 +171,13 @@ class Digests:
             return None  # another process recorded it first and posts it
         return DueDigest(int(digest_id), *key, text)
 
-    def _learned(self, config: Config, now: datetime) -> str | None:
-        """What the detector learned from decisions this past week, as one line."""
-        from bot.detect.encoders import data_dir
-        from bot.detect.learning_log import log_path, read_attempts, weekly_line
-        from bot.detect.model import community_key
+    def _learned(self, platform: str, community: str, config: Config, now: datetime) -> str | None:
+        """What the detector learned from this community's decisions this past week."""
+        from bot.detect.learning_log import heads_root, log_path, read_attempts, weekly_line
+        from bot.detect.model import community_key as file_key
 
-        root = self.heads or data_dir() / "heads"
-        journal = log_path(root, community_key(config.community.name))
+        root = self.heads or heads_root()
+        journal = log_path(root, file_key(community_key(platform, community)))
         attempts = read_attempts(journal)
         language = config.community.ui_language
         return weekly_line(attempts, now - timedelta(days=7), now, language)

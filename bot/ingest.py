@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.cases import CaseBook, excerpt
 from bot.clock import EARLIEST, LATEST, from_db, in_range, to_db
-from bot.config import Config
+from bot.config import Config, community_key
 from bot.conversation import MIN_ANSWERS, answers_given, is_helper_question
 from bot.detect.base import Detector
 from bot.memory import ReplyMemory
@@ -126,8 +126,14 @@ class Ingestor:
         ]
         if not wanted:
             return {}
-        found = self.detector.detect_batch([m.text for m in wanted])
-        return {m.key: detection for m, detection in zip(wanted, found, strict=True)}
+        found: dict[str, Detection] = {}
+        by_community: dict[tuple[str, str], list[Message]] = {}
+        for m in wanted:
+            by_community.setdefault((m.platform, m.community), []).append(m)
+        for (platform, community), some in by_community.items():
+            scored = self._detect_in(platform, community, [m.text for m in some])
+            found |= {m.key: detection for m, detection in zip(some, scored, strict=True)}
+        return found
 
     def store_new(self, message: Message) -> Message | None:
         """Store a message (cleaned) unless it is known; None for a duplicate.
@@ -283,7 +289,7 @@ class Ingestor:
                     outcome = Outcome.ANSWERED if answered else Outcome.STORED
                     return IngestResult(outcome, tuple(answered))
         if detection is None:
-            detection = self._detect(message.text)
+            detection = self._detect(message)
         with self.store.transaction():
             if not self._claim(message, detection):
                 return IngestResult(Outcome.DUPLICATE)
@@ -419,7 +425,7 @@ class Ingestor:
 
     def _redetect(self, stored: Message, case_id: object) -> IngestResult:
         """Detect an edited member's message again and act on the new text."""
-        detection = self._detect(stored.text)
+        detection = self._detect(stored)
         kind = detection.kind(self.config.detection.threshold)
         with self.store.transaction():
             if not self._claim(stored, detection):
@@ -469,8 +475,16 @@ class Ingestor:
                 return IngestResult(Outcome.WITHDRAWN, (case.id,))
         return IngestResult(Outcome.UPDATED, (int(case_id),))
 
-    def _detect(self, text: str) -> Detection:
-        return self.detector.detect_batch([text])[0]
+    def _detect(self, message: Message) -> Detection:
+        return self._detect_in(message.platform, message.community, [message.text])[0]
+
+    def _detect_in(self, platform: str, community: str, texts: list[str]) -> list[Detection]:
+        # The model detector scores each community with its own head (`detect_for`).
+        detect_for = getattr(self.detector, "detect_for", None)
+        if detect_for is None:
+            return self.detector.detect_batch(texts)
+        scored: list[Detection] = detect_for(community_key(platform, community), texts)
+        return scored
 
     def _suggest(self, case_id: int, message: Message, kind: Kind, language: str) -> None:
         own = self.config.for_community(message.platform, message.community)

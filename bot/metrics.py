@@ -239,10 +239,10 @@ class Metrics:
         if detect_async is not None:
 
             @functools.wraps(detect_async)
-            async def timed_async(texts: Iterable[str]) -> Any:
+            async def timed_async(texts: Iterable[str], **options: Any) -> Any:
                 start = time.perf_counter()
                 try:
-                    return await detect_async(texts)
+                    return await detect_async(texts, **options)
                 finally:
                     self.detect_seconds.observe(time.perf_counter() - start)
 

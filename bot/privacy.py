@@ -132,6 +132,7 @@ def erase_message(store: Store, key: str) -> None:
     if row["case_id"] is None:
         return
     case_id = int(row["case_id"])
+    unlearn(store, [case_id])
     case = store.row("SELECT excerpt FROM cases WHERE id = ?", (case_id,))
     left = store.row(
         "SELECT text FROM messages WHERE case_id = ? AND deleted_at IS NULL"
@@ -184,7 +185,8 @@ def forget_member(store: Store, platform: str, user_id: str, now: datetime) -> F
         }
         names.discard(ERASED)
         case_ids = [int(c["id"]) for c in cases]
-        addressed = _erase_addressed(store, platform, user_id)
+        touched = set(case_ids)  # cases whose texts change: heads fitted on them must go
+        addressed = _erase_addressed(store, platform, user_id, touched)
         store.execute(
             "DELETE FROM messages WHERE platform = ? AND author_id = ?", (platform, user_id)
         )
@@ -227,7 +229,7 @@ def forget_member(store: Store, platform: str, user_id: str, now: datetime) -> F
                     for table in ("digests", "community_digests"):
                         _replace_in(store, table, "text", case["excerpt"][:cut], REDACTED)
         for name in names:
-            _cut_name(store, name)
+            _cut_name(store, name, touched)
         for case_id in case_ids:
             store.insert(
                 "decisions",
@@ -240,6 +242,7 @@ def forget_member(store: Store, platform: str, user_id: str, now: datetime) -> F
                     "at": to_db(now),
                 },
             )
+    unlearn(store, touched)
     summary = ForgetSummary(
         messages=len(mine),
         cases=len(cases),
@@ -260,6 +263,7 @@ def purge_older_than(store: Store, cutoff: datetime, *, budget: int = RUN_BUDGET
     """
     at = to_db(cutoff)
     cases = messages = 0
+    touched: set[int] = set()
     # Both walks go forward by rowid, so rows erased earlier are never scanned twice in a call.
     last = 0
     while cases + messages < budget:
@@ -271,6 +275,7 @@ def purge_older_than(store: Store, cutoff: datetime, *, budget: int = RUN_BUDGET
                 (last, *WAITING_STATES, at, CHUNK),
             )
             ids = [int(r["id"]) for r in found]
+            touched.update(ids)
             for case_id in ids:
                 store.update("cases", "id", case_id, _ANONYMOUS_CASE)
             _erase_case_texts(store, ids, keep_pending_notices=True)
@@ -282,12 +287,13 @@ def purge_older_than(store: Store, cutoff: datetime, *, budget: int = RUN_BUDGET
     while cases + messages < budget:
         with store.transaction():
             rows = store.rows(
-                "SELECT rowid, mentions FROM messages WHERE rowid > ? AND created_at < ?"
+                "SELECT rowid, mentions, case_id FROM messages WHERE rowid > ? AND created_at < ?"
                 " AND (text != '' OR author_name != '' OR author_id != '')"
                 " AND (case_id IS NULL OR case_id NOT IN"
                 " (SELECT id FROM cases WHERE state IN (?, ?))) ORDER BY rowid LIMIT ?",
                 (last, at, *WAITING_STATES, CHUNK),
             )
+            touched.update(int(r["case_id"]) for r in rows if r["case_id"] is not None)
             for row in rows:
                 # Ids of the people mentioned go; their number stays (the staff-tone figure).
                 mentions = json.dumps([ERASED for _ in json.loads(row["mentions"])])
@@ -310,6 +316,7 @@ def purge_older_than(store: Store, cutoff: datetime, *, budget: int = RUN_BUDGET
                 " AND text != ''",
                 (ERASED, at),
             ).rowcount
+    unlearn(store, touched)
     return PurgeSummary(messages=messages, cases=cases, digests=digests)
 
 
@@ -390,8 +397,11 @@ def export_member(store: Store, platform: str, user_id: str) -> dict[str, Any]:
     }
 
 
-def _erase_addressed(store: Store, platform: str, user_id: str) -> int:
-    """Erase the texts of others' messages that reply to or mention the member."""
+def _erase_addressed(store: Store, platform: str, user_id: str, touched: set[int]) -> int:
+    """Erase the texts of others' messages that reply to or mention the member.
+
+    The cases of those messages are added to `touched`.
+    """
     # A reply points at a message of the same channel, so the replied message's key is exact.
     keys = {
         str(r["key"])
@@ -414,7 +424,30 @@ def _erase_addressed(store: Store, platform: str, user_id: str) -> int:
         store.update("messages", "key", row["key"], {"mentions": json.dumps(others)})
     for key in keys:
         store.update("messages", "key", key, {"text": ERASED, "reasons": "[]"})
+        touched.update(_case_of(store, key))
     return len(keys)
+
+
+def _case_of(store: Store, key: str) -> list[int]:
+    row = store.row("SELECT case_id FROM messages WHERE key = ?", (key,))
+    return [int(row["case_id"])] if row is not None and row["case_id"] is not None else []
+
+
+def unlearn(store: Store, case_ids: Iterable[int]) -> None:
+    """Remove at once the detector heads fitted on these cases' texts (refitted without them).
+
+    Called after every erasure; a head file that cannot be removed now is caught at the next
+    learning check, which refits any head whose cases lost their texts.
+    """
+    ids = set(case_ids)
+    if not ids:
+        return
+    from bot.detect.learning_log import forget_cases, heads_root
+
+    try:
+        forget_cases(heads_root(), ids, store.path)
+    except OSError as exc:
+        _LOGGER.warning("heads fitted on erased texts not removed now (%s); next check will", exc)
 
 
 def _erase_case_texts(store: Store, case_ids: list[int], *, keep_pending_notices: bool) -> None:
@@ -464,7 +497,7 @@ _NAME_COLUMNS = (
 )
 
 
-def _cut_name(store: Store, name: str) -> None:
+def _cut_name(store: Store, name: str, touched: set[int]) -> None:
     for table, column in _NAME_COLUMNS:
         store.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (ERASED, name))
     if len(name.strip()) < MIN_NAME_CHARS:
@@ -481,6 +514,10 @@ def _cut_name(store: Store, name: str) -> None:
             cut = pattern.sub(REDACTED, str(row["value"]))
             if cut != row["value"]:
                 store.update(table, pk, row["pk"], {column: cut})
+                if table == "messages":
+                    touched.update(_case_of(store, str(row["pk"])))
+                elif table == "cases":
+                    touched.add(int(row["pk"]))
 
 
 def _replace_in(

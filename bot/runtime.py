@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from bot.adapter import Adapter, SendFailed
 from bot.app import Huitaine
+from bot.config import community_key
 from bot.detect.retrain import learner_for
 from bot.ingest import IngestResult, Outcome
 from bot.models import Actor, Detection, Message, Notice, Outgoing, SendState
@@ -175,7 +176,12 @@ class Runtime:
             return scored[0]
         self._detecting += 1
         try:
-            detections: list[Detection] = await detect_async([message.text])
+            # Each community is scored with its own head (learned from its own decisions), by
+            # a detector that keeps heads per community (`detect_for`).
+            options = {}
+            if hasattr(self.core.detector, "detect_for"):
+                options["community"] = community_key(message.platform, message.community)
+            detections: list[Detection] = await detect_async([message.text], **options)
         except Exception:
             _LOGGER.exception("batched detection failed; scoring message %s inline", message.key)
             return None

@@ -486,6 +486,23 @@ def cmd_forget(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
             " run `huitaine purge` once it is idle",
             file=out,
         )
+    # A detector head fitted on their decisions was removed with them; refit it now.
+    from bot.detect.retrain import refit_erased
+
+    try:
+        refitted = refit_erased(config, store.path, SystemClock().now())
+    except Exception:  # erased already: the running bot refits at its next learning check
+        _LOGGER.exception("the detector head was not refitted now; the bot will at its next check")
+        refitted = []
+    for attempt in refitted:
+        if attempt.kept:
+            print(f"the detector relearned without {attempt.erased} of their decisions", file=out)
+        else:
+            print(
+                f"the detector forgot {attempt.erased} of their decisions and uses the default"
+                " head until it has learned again",
+                file=out,
+            )
     return 0
 
 

@@ -163,13 +163,16 @@ class HeadStore:
             self._default = head
             return head
 
-    def for_community(self, community: str | None) -> Head:
-        """The community's trained head if there is one (re-read when the file changes)."""
-        if community:
-            path = self.path_for(community)
-            head = self._read(path)
-            if head is not None:
-                return head
+    def for_community(self, community: str | None, fallback: str | None = None) -> Head:
+        """The community's trained head if there is one (re-read when the file changes).
+
+        Else `fallback`'s (the deployment's head written by `huitaine train`), else the default.
+        """
+        for name in (community, fallback):
+            if name:
+                head = self._read(self.path_for(name))
+                if head is not None:
+                    return head
         return self.default()
 
     def _read(self, path: Path) -> Head | None:
@@ -262,7 +265,8 @@ class ModelDetector:
         # Usually one community per batch; heads are looked up once per community.
         for community in {community for community, _ in items}:
             rows = [i for i, (c, _) in enumerate(items) if c == community]
-            head = self.heads.for_community(community)
+            # A community's own head (learned from its decisions), else the deployment's.
+            head = self.heads.for_community(community, fallback=self.community)
             scores = head.predict(x[rows])
             combine = head.meta.get("combine")
             for position, row in enumerate(rows):

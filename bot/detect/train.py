@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from bot.config import Config
+from bot.config import Config, community_key
 from bot.detect.base import Detector
 from bot.detect.encoders import BUNDLED, EncoderOptions, load_encoder
 from bot.detect.evaluate import score_probabilities, sweep_table
 from bot.detect.language import LanguageIdentifier
+from bot.detect.learning_log import log_path, record_fit
 from bot.detect.model import Example, HeadStore, bundled_examples, fit_head
+from bot.detect.model import community_key as community_key_of
 from bot.detect.rules import RuleDetector
 
 _LOGGER = logging.getLogger(__name__)
@@ -95,12 +97,14 @@ class Decided:
     """A case the moderators settled, as a training example.
 
     `decision_id` is the id of the last moderator decision that labelled it (approve, edit,
-    open, dismiss), 0 when none did (a staff member answered it).
+    open, dismiss), 0 when none did (a staff member answered it). `community` is the case's
+    community as `[communities."platform:id"]` names it: each community learns from its own.
     """
 
     case_id: int
     decision_id: int
     example: Example
+    community: str = ""
 
 
 def decided_cases(database: str, community: str | None = None) -> list[Decided]:
@@ -111,7 +115,7 @@ def decided_cases(database: str, community: str | None = None) -> list[Decided]:
     try:
         rows = conn.execute(
             """
-            SELECT c.id, c.kind, c.state, c.excerpt,
+            SELECT c.id, c.kind, c.state, c.excerpt, c.platform, c.community,
                 (SELECT m.text FROM messages m WHERE m.case_id = c.id
                  ORDER BY m.created_at LIMIT 1) AS text,
                 (SELECT d.reason FROM decisions d WHERE d.case_id = c.id
@@ -146,7 +150,14 @@ def decided_cases(database: str, community: str | None = None) -> list[Decided]:
                 1 if row["kind"] == "complaint" else None,
             )
         if example is not None:
-            decided.append(Decided(int(row["id"]), int(row["decision_id"] or 0), example))
+            decided.append(
+                Decided(
+                    int(row["id"]),
+                    int(row["decision_id"] or 0),
+                    example,
+                    community_key(str(row["platform"]), str(row["community"])),
+                )
+            )
     return decided
 
 
@@ -183,15 +194,18 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def cmd_train(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     """Fit and save the head of the configured community."""
+    trained_on: list[int] = []  # the stored cases the head learns from (erasures reach it)
+    database = args.db or config.storage.database
     if args.csv is not None:
         own = read_csv(args.csv, args.task)
         origin = str(args.csv)
     else:
-        database = args.db or config.storage.database
         if not Path(database).is_file():
             print(f"huitaine: no database at {database}", file=out)
             return 2
-        own = decisions_examples(database, args.community)
+        decided = decided_cases(database, args.community)
+        own = [item.example for item in decided]
+        trained_on = [item.case_id for item in decided]
         origin = f"decisions in {database}"
     if not own:
         print(f"huitaine: no labelled examples found in {origin}", file=out)
@@ -207,6 +221,10 @@ def cmd_train(args: argparse.Namespace, config: Config, out: IO[str]) -> int:
     store = HeadStore(encoder, rules)
     path = store.path_for(community_name(config))
     head.save(path)
+    # A member forgotten later takes this head with them (`bot.privacy` -> `forget_cases`).
+    record_fit(
+        log_path(store.root, community_key_of(community_name(config))), trained_on, database
+    )
     counts = ", ".join(
         f"{task} {sum(1 for e in own if getattr(e, task) == 1)}+/"
         f"{sum(1 for e in own if getattr(e, task) == 0)}-"

@@ -14,10 +14,13 @@ from bot.clock import ManualClock
 from bot.config import Config
 from bot.detect.encoders import EncoderOptions, data_dir
 from bot.detect.head import Head, fit_task
-from bot.detect.model import HeadStore, ModelDetector, build_model_detector
+from bot.detect.learning_log import log_path, read_journal
+from bot.detect.model import HeadStore, ModelDetector, build_model_detector, community_key
 from bot.detect.rules import RuleDetector
 from bot.detect.train import add_eval_parser, add_train_parser, decisions_examples
 from bot.models import DismissReason, Kind
+from bot.privacy import forget_member
+from bot.storage import Store
 from tests.conftest import MOD, MessageFactory
 from tests.model.conftest import FakeEncoder
 
@@ -130,8 +133,23 @@ def test_moderators_dismissals_teach_the_detector(
         after = detector.detect_batch(["?weekly"])[0]
         assert after.question < before.question
         assert after.kind(config.detection.threshold) is Kind.OTHER
-        # Another community's head is untouched.
-        assert detector.detect_for("another", ["?weekly"])[0].question == before.question
+        # A community without a head of its own gets the deployment's trained head.
+        assert detector.detect_for("discord:another", ["?weekly"])[0] == after
+
+        # The journal records which cases the head learned from; forgetting the member of one
+        # of them removes the head at once (`huitaine train` again refits it without them).
+        root = detector.heads.root
+        journal = read_journal(log_path(root, community_key(config.community.name)))
+        assert sorted(journal.trained_on) == sorted(case_ids)
+        store = Store(db_path)
+        try:
+            row = store.row("SELECT author_id FROM cases WHERE id = ?", (case_ids[0],))
+            assert row is not None
+            forget_member(store, "discord", str(row["author_id"]), clock.now())
+        finally:
+            store.close()
+        assert not detector.heads.path_for(config.community.name).exists()
+        assert detector.detect_batch(["?weekly"])[0] == before
     finally:
         detector.close()
 

@@ -25,7 +25,7 @@ from bot.detect.retrain import SLICE, held_out, learner_for, sliced_features
 from bot.detect.rules import RuleDetector
 from bot.models import DismissReason
 from bot.runtime import Runtime
-from tests.conftest import MOD, MessageFactory
+from tests.conftest import COMMUNITY, MOD, MessageFactory
 from tests.model.conftest import FakeEncoder
 
 # Bot commands: the default head reads most of them as questions; a community dismisses them.
@@ -65,6 +65,8 @@ COMMANDS = [
     ]
 ]
 PROBE = "?monthly"
+# How the runtime names the test community's head and journal (`[communities."discord:…"]`).
+KEY = f"discord:{COMMUNITY}"
 
 
 def learning_config(language: str = "fr", after: int = 12) -> Config:
@@ -92,17 +94,27 @@ class Bot:
             ids.extend(result.case_ids)
         return ids
 
-    def question_score(self, text: str = PROBE) -> float:
-        return self.detector.detect_batch([text])[0].question
+    def question_score(self, text: str = PROBE, community: str = KEY) -> float:
+        return self.detector.detect_for(community, [text])[0].question
+
+    def journal(self, community: str = KEY) -> Path:
+        assert self.runtime._learner is not None
+        return self.runtime._learner.journal(community)
 
     async def tick_and_learn(self) -> Attempt | None:
         """One scheduler tick; wait for the retraining it started (if any) to finish."""
+        attempts = await self.tick_and_learn_all()
+        assert len(attempts) <= 1
+        return attempts[0] if attempts else None
+
+    async def tick_and_learn_all(self) -> list[Attempt]:
+        """One scheduler tick; every community's attempt of the retraining it started."""
         before = self.runtime.learning
         await self.runtime.tick()
         task = self.runtime.learning
         if task is None or task is before:
-            return None
-        result: Attempt | None = await task
+            return []
+        result: list[Attempt] = await task
         return result
 
 
@@ -113,8 +125,8 @@ async def bot(clock: ManualClock, db_path: Path, fake_encoder: FakeEncoder) -> A
     await running.runtime.close()
 
 
-def head_files(bot: Bot) -> list[Path]:
-    path = bot.detector.heads.path_for("Atelier")
+def head_files(bot: Bot, community: str = KEY) -> list[Path]:
+    path = bot.detector.heads.path_for(community)
     return [path] if path.is_file() else []
 
 
@@ -135,7 +147,7 @@ async def test_enough_dismissals_retrain_the_head_on_schedule_and_it_is_kept(
     assert attempt.after.false_questions < attempt.before.false_questions
     assert head_files(bot)
     assert bot.question_score() < 0.5 <= before  # the running detector uses the new head
-    assert read_attempts(bot.runtime._learner.journal) == [attempt]  # type: ignore[union-attr]
+    assert read_attempts(bot.journal()) == [attempt]
     assert any("replaces the old one" in r.getMessage() for r in caplog.records)
 
     # The schedule: no new check before `check_every`, even with a tick every minute.
@@ -184,10 +196,10 @@ async def test_below_the_threshold_nothing_is_retrained(bot: Bot, msg: MessageFa
 
     assert await bot.runtime.tick() == []
     assert bot.runtime.learning is not None  # the check ran, off the event loop …
-    assert await bot.runtime.learning is None  # … and found too few decisions
+    assert await bot.runtime.learning == []  # … and found too few decisions
 
     assert head_files(bot) == []
-    assert read_attempts(bot.runtime._learner.journal) == []  # type: ignore[union-attr]
+    assert read_attempts(bot.journal()) == []
     assert bot.question_score() == before
 
 
@@ -227,7 +239,7 @@ async def test_a_crash_while_saving_leaves_the_old_head_and_is_logged(
     assert not list(head_files(bot)[0].parent.glob(".head-*"))  # no half-written file left
     assert bot.question_score() == score
     # The journal still holds only the first attempt: the failed one is retried later.
-    assert read_attempts(bot.runtime._learner.journal) == [attempt]  # type: ignore[union-attr]
+    assert read_attempts(bot.journal()) == [attempt]
 
 
 @pytest.mark.parametrize(
