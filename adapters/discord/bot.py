@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from adapters.discord.actions import Actions
@@ -148,6 +149,8 @@ class DiscordAdapter:
         client = ShardedHuitaineClient if sharded else HuitaineClient
         self.client = client(self, **sharded, **client_options)
         self.ready = asyncio.Event()
+        # When this run's first gateway session was up: later sessions read back from then.
+        self.listening_since: datetime | None = None
         self._catch_ups: set[asyncio.Task[Any]] = set()
         self.inbound = Inbound(runtime, settings, self._bot_id)
         self.cards = Cards(runtime, settings, self.client, language=self.language)
@@ -210,8 +213,11 @@ class DiscordAdapter:
     def catch_up(self) -> None:
         """Read back what a new gateway session will not replay (see `Inbound.catch_up`)."""
         # A new session (after op 9, or a start after a stop) replays nothing of the old one.
+        since = self.listening_since
+        if since is None:
+            self.listening_since = self.core.clock.now()
         task = self.runtime.spawn(
-            "discord catch-up", self.inbound.catch_up(list(self.client.guilds))
+            "discord catch-up", self.inbound.catch_up(list(self.client.guilds), since=since)
         )
         self._catch_ups.add(task)
         task.add_done_callback(self._catch_ups.discard)

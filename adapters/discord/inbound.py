@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from adapters.discord.convert import (
@@ -12,6 +13,7 @@ from adapters.discord.convert import (
     MessageFacts,
     Place,
     admit,
+    snowflake_at,
     standing,
     to_message,
 )
@@ -143,14 +145,22 @@ class Inbound:
         for message_id in message_ids:
             await self.runtime.delete(PLATFORM, str(guild_id), str(channel_id), str(message_id))
 
-    async def catch_up(self, guilds: Iterable[discord.Guild], limit: int = CATCH_UP_LIMIT) -> None:
+    async def catch_up(
+        self,
+        guilds: Iterable[discord.Guild],
+        limit: int = CATCH_UP_LIMIT,
+        *,
+        since: datetime | None = None,
+    ) -> None:
         """Read back what was posted after the last stored message of each listened channel.
 
         A new gateway session (after op 9, or a start after a stop) replays nothing, so each
         listened channel and cached active thread is read after the newest message the core
         stored there (a channel with none: after the newest stored in the guild); ingestion is
         idempotent, so a message read twice is stored once. A guild with nothing stored yet is
-        skipped: a first start imports no history (`huitaine replay` does).
+        skipped: a first start imports no history (`huitaine replay` does). But on a new
+        session of a run that has listened `since` then, such a guild is read back from that
+        moment: what its members said while the session was down is theirs to be answered.
         """
         for guild in guilds:
             if not self.settings.watches_guild(str(guild.id)):
@@ -158,9 +168,10 @@ class Inbound:
             last = await self.runtime.call(
                 self.runtime.core.last_message_ids, PLATFORM, str(guild.id)
             )
-            if not last:
+            if not last and since is None:
                 continue
-            found = await self._catch_up_guild(guild, last, limit)
+            floor = str(snowflake_at(since)) if since is not None else None
+            found = await self._catch_up_guild(guild, last, limit, floor)
             _LOGGER.info(
                 "Discord guild %s caught up after a new session: %d messages read back in %d "
                 "channels, %d new (at most %d per channel)",
@@ -180,9 +191,10 @@ class Inbound:
                 )
 
     async def _catch_up_guild(
-        self, guild: discord.Guild, last: dict[str, str], limit: int
+        self, guild: discord.Guild, last: dict[str, str], limit: int, since: str | None
     ) -> CaughtUp:
-        floor = max(last.values(), key=_snowflake)
+        floor = max(last.values(), key=_snowflake) if last else since
+        assert floor is not None  # a guild with nothing stored is read back only `since`
         channels = read = new = 0
         full: list[str] = []
         readable: list[discord.TextChannel | discord.Thread] = [

@@ -103,3 +103,22 @@ async def test_a_resumed_session_reads_no_history(fake: FakeDiscord, start_bot: 
     await fake.wait_for(lambda: len(fake.channel_posts(REVIEW)) == 2, WAIT)
     reads = [r for r in fake.requests[before:] if r[0] == "GET" and r[1].endswith("/messages")]
     assert reads == []  # Discord replayed the gap itself
+
+
+async def test_a_session_invalidated_before_anything_was_stored_still_reads_back(
+    fake: FakeDiscord, start_bot: StartBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bot has listened since its first session, but nothing was said yet: a guild with
+    # nothing stored is no first start, and what was said while the session was down counts.
+    bot = await start_bot()
+    identify_at_once(bot, monkeypatch)
+    await caught_up()
+    await fake.invalidate()  # op 9 before anyone spoke
+    missed = await fake.say(DANA, HELP, "Where can I find the opening hours?")
+
+    await fake.wait_for(lambda: len(fake.channel_posts(REVIEW)) == 1, WAIT)
+    await caught_up()
+    stored = await bot.runtime.call(
+        bot.core.store.rows, "SELECT id FROM messages WHERE platform = 'discord'"
+    )
+    assert [row["id"] for row in stored] == [missed["id"]]
