@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,17 +37,23 @@ from bot.clock import SystemClock
 from bot.config import parse_config
 from bot.models import Case, Message, Notice, Outgoing
 from bot.replay import EventType, parse_event
-from bot.runtime import Runtime, _Turnstile
+from bot.runtime import Runtime, _Sequencer
 
 
 class QuadraticTurnstile:
     """The ordering step as it was before (baseline): one condition woken for every waiter."""
 
-    def __init__(self) -> None:
+    def __init__(self, call: Callable[[Callable[[], Any]], Awaitable[Any]]) -> None:
+        self._call = call
         self._next = 0
         self._serving = 0
         self._abandoned: set[int] = set()
         self._changed = asyncio.Condition()
+
+    async def run(self, ticket: int, work: Callable[[], Any]) -> Any:
+        """One message at a time, in turn (the runtime's interface)."""
+        async with self.turn(ticket):
+            return await self._call(work)
 
     def take(self) -> int:
         ticket, self._next = self._next, self._next + 1
@@ -143,7 +149,7 @@ async def burst(
         core.detector.detect_batch(["warm up", "on chauffe"])
         runtime = Runtime(core)
         if ordering == "old":
-            runtime._order = QuadraticTurnstile()  # type: ignore[assignment]
+            runtime._order = QuadraticTurnstile(runtime.call)  # type: ignore[assignment]
         runtime.register(Sink())
         latencies: list[tuple[float, float]] = []  # (done at, seconds from arrival)
         tasks: set[asyncio.Task[Any]] = set()
@@ -214,12 +220,16 @@ async def burst(
 
 async def ordering_cost(ordering: str, backlog: int) -> float:
     """Seconds to let `backlog` queued messages through the ordering step alone."""
-    turnstile: Any = QuadraticTurnstile() if ordering == "old" else _Turnstile()
+
+    async def inline(work: Callable[[], Any]) -> Any:
+        await asyncio.sleep(0)  # a hop, without a thread: the ordering step's cost alone
+        return work()
+
+    turnstile: Any = QuadraticTurnstile(inline) if ordering == "old" else _Sequencer(inline)
     tickets = [turnstile.take() for _ in range(backlog)]
 
     async def through(ticket: int) -> None:
-        async with turnstile.turn(ticket):
-            await asyncio.sleep(0)
+        await turnstile.run(ticket, lambda: None)
 
     # Every message is queued first (they arrived faster than processing), then they drain.
     tasks = [asyncio.create_task(through(t)) for t in reversed(tickets)]

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import functools
+import itertools
 import logging
+import queue
 import sqlite3
+import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from bot.adapter import Adapter, SendFailed
 from bot.app import Huitaine
+from bot.clock import Clock
 from bot.config import community_key
 from bot.detect.retrain import learner_for
 from bot.ingest import IngestResult, Outcome
@@ -27,6 +31,11 @@ _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 # How many messages may wait for the model detector before new ones are scored by the rules.
 DETECT_BACKLOG = 256
+# Messages in progress (stored, not yet through processing) before `admit` waits for room: the
+# platform keeps the rest, so memory stays bounded however far behind the bot is.
+MAX_BACKLOG = 1_000
+# Seconds between two log lines about the same back-pressure: a burst gives a few, not thousands.
+PRESSURE_LOG_EVERY = 60.0
 # Events held in memory while the database cannot take them (about 2 KB each at most).
 MAX_HELD = 50_000
 # Seconds between attempts to store held events: quick at first, then every 10 s.
@@ -69,7 +78,7 @@ def settle_send(review: Review, item: Outgoing, outcome: str | Exception) -> Out
 class _Event:
     """An inbound event held until the database takes it."""
 
-    kind: str  # "ingest", "edit" or "delete"
+    kind: str  # "ingest", "admit", "edit" or "delete"
     args: tuple[Any, ...]
 
 
@@ -81,6 +90,7 @@ class Runtime:
         core: Huitaine,
         *,
         detect_backlog: int = DETECT_BACKLOG,
+        max_backlog: int = MAX_BACKLOG,
         max_held: int = MAX_HELD,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
@@ -88,8 +98,10 @@ class Runtime:
 
         `detect_backlog` is how many messages may wait for the model at once; beyond it, new
         messages are scored by the rules (explicit back-pressure, logged) so a burst never
-        piles up behind inference. `max_held` bounds the events held in memory while the
-        database is unavailable; `sleep` waits between retries (injected in tests).
+        piles up behind inference. `max_backlog` bounds the messages `admit` lets in before
+        their processing. `max_held` bounds the events held in memory while the database is
+        unavailable; `sleep` waits between retries (injected in tests). Back-pressure log
+        lines are rate-limited on the core's clock.
         """
         self.core = core
         self.max_held = max_held
@@ -99,14 +111,22 @@ class Runtime:
         self._full_logged = False
         self._held_since = 0.0
         self.detect_backlog = detect_backlog
+        self.max_backlog = max_backlog
         self._detecting = 0
         self._shedding = False
         self.scored_by_rules = 0  # messages the back-pressure sent to the rules, for benches
+        self._shed_reported = 0  # of those, how many a log line has mentioned
+        self._shed_log = _Every(PRESSURE_LOG_EVERY, core.clock)
+        self._full_log = _Every(PRESSURE_LOG_EVERY, core.clock)
+        self._draft_log = _Every(PRESSURE_LOG_EVERY, core.clock)
+        self._admission = asyncio.Lock()  # FIFO: callers waiting for room keep their order
+        self.through = 0  # events (messages, edits, deletions) through processing, for benches
+        self._admitted: set[asyncio.Task[Any]] = set()  # admitted messages still in progress
         # One thread: SQLite work is serialised and never blocks the event loop.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huitaine-core")
+        self._executor = _CoreThread("huitaine-core")
         self._platforms: dict[str, Adapter] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._order = _Turnstile()
+        self._order = _Sequencer(self.call)
         self._retention = RetentionJob(core.store, core.config.retention)
         # [learning]: the model detector's head is refitted from decisions on its own thread.
         self._learner = learner_for(core.detector, core.config, core.store.path)
@@ -118,8 +138,8 @@ class Runtime:
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking core function on the worker thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        work = functools.partial(fn, *args, **kwargs)
+        return await asyncio.wrap_future(self._executor.submit(work))
 
     async def ingest(self, message: Message) -> IngestResult:
         """Ingest a message and show the cases it opened or changed to the moderators.
@@ -131,20 +151,78 @@ class Runtime:
         """
         return await self._or_hold(_Event("ingest", (message,)))
 
-    async def _ingest_now(self, message: Message) -> IngestResult:
+    async def admit(self, message: Message) -> IngestResult:
+        """Take a new message in and return as soon as it is stored; the rest follows in order.
+
+        For platforms that hand over one update at a time (Telegram): waiting for detection and
+        the card before taking the next message would cap the bot at one message per forward
+        pass, and leave the model nothing to batch. The message is committed (or held, if the
+        database is down) before this returns, so confirming it to the platform loses nothing;
+        detection, processing and the card follow on an owned task, in arrival order, the
+        messages in progress sharing the model's batches. With `max_backlog` messages already
+        in progress it waits for room (the platform keeps the rest), and a log line says so.
+        """
+        async with self._admission:
+            if self._order.waiting >= self.max_backlog:
+                if self._full_log.due():
+                    _LOGGER.warning(
+                        "the bot is behind: %d messages in progress; new ones wait on the "
+                        "platform until there is room (nothing is dropped)",
+                        self._order.waiting,
+                    )
+                await self._order.below(self.max_backlog)
+            # No await between here and taking the ticket: arrival order is kept.
+            return await self._or_hold(_Event("admit", (message,)))
+
+    async def _ingest_now(self, message: Message, *, background: bool = False) -> IngestResult:
         ticket = self._order.take()
         try:
-            stored = await self.call(self.core.ingestor.store_new, message)
+            # Ahead of the processing and drafting queued on the core's thread: taking a message
+            # in never waits for the messages before it to be processed.
+            work = functools.partial(self.core.ingestor.store_new, message)
+            stored = await asyncio.wrap_future(self._executor.submit(work, urgent=True))
+        except BaseException:
+            self._order.abandon(ticket)
+            raise
+        if not background:
+            return await self._finish(ticket, stored)
+        if stored is None:
+            self._order.abandon(ticket)
+            self.through += 1
+            return IngestResult(Outcome.DUPLICATE)
+        task = self.spawn(f"huitaine-ingest-{stored.id}", self._finish_quietly(ticket, stored))
+        self._admitted.add(task)
+        task.add_done_callback(self._admitted.discard)
+        return IngestResult(Outcome.STORED)
+
+    async def settle(self) -> None:
+        """Wait until every admitted message is through processing and its cards are shown."""
+        while self._admitted:
+            await asyncio.gather(*list(self._admitted), return_exceptions=True)
+
+    async def _finish_quietly(self, ticket: int, stored: Message) -> None:
+        try:
+            await self._finish(ticket, stored)
+        except Exception:
+            # Stored, so not lost: `tick` processes it again (`retry_failed`).
+            _LOGGER.exception("message %s: processing or its card failed", stored.key)
+
+    async def _finish(self, ticket: int, stored: Message | None) -> IngestResult:
+        """Detect (concurrently), then process in ticket order, then show the cards."""
+        try:
             detection = await self._detect(stored) if stored is not None else None
         except BaseException:
             self._order.abandon(ticket)
             raise
-        async with self._order.turn(ticket):
+        try:
             if stored is None:
+                self._order.abandon(ticket)
                 result = IngestResult(Outcome.DUPLICATE)
             else:
+                self._pace_drafts()
+                work = functools.partial(self.core.ingestor.process, stored, detection)
                 try:
-                    result = await self.call(self.core.ingestor.process, stored, detection)
+                    result = await self._order.run(ticket, work)
                 except Exception as exc:
                     if not database_unavailable(exc):
                         raise
@@ -155,6 +233,8 @@ class Runtime:
                         exc,
                     )
                     result = IngestResult(Outcome.STORED)
+        finally:
+            self.through += 1
         await self._show(result)
         return result
 
@@ -164,14 +244,16 @@ class Runtime:
             return None  # processing scores it (cheap rules) or needs no score at all
         rules = getattr(self.core.detector, "rules", None)
         if rules is not None and self._detecting >= self.detect_backlog:
-            if not self._shedding:
-                self._shedding = True
+            self._shedding = True
+            self.scored_by_rules += 1
+            if self._shed_log.due():
                 _LOGGER.warning(
                     "detection is behind (%d messages waiting for the model): new messages "
-                    "are scored by the rules until it catches up",
+                    "are scored by the rules until it catches up (%d so far)",
                     self._detecting,
+                    self.scored_by_rules,
                 )
-            self.scored_by_rules += 1
+                self._shed_reported = self.scored_by_rules
             scored: list[Detection] = await self.call(rules.detect_batch, [message.text])
             return scored[0]
         self._detecting += 1
@@ -189,12 +271,51 @@ class Runtime:
             self._detecting -= 1
             if self._shedding and self._detecting <= self.detect_backlog // 2:
                 self._shedding = False
-                _LOGGER.warning(
-                    "detection caught up: the model scores new messages again "
-                    "(%d scored by the rules so far)",
-                    self.scored_by_rules,
-                )
+                # Rate-limited with the "behind" line: a backlog hovering at the threshold
+                # flips between the two at every message.
+                if self._shed_log.due():
+                    self._log_caught_up()
         return detections[0]
+
+    def _pace_drafts(self) -> None:
+        """Draft by keywords while processing is behind, by meaning again once it caught up.
+
+        A draft by meaning is a forward pass of the retrieval model on the core's one thread:
+        while hundreds of messages wait behind it, each pass holds them all up.
+        """
+        drafter = getattr(self.core.ingestor, "drafter", None)
+        if drafter is None or getattr(drafter, "index", None) is None:
+            return  # drafts by keywords anyway
+        waiting = self._order.waiting
+        if not drafter.hurried and waiting > self.detect_backlog:
+            drafter.hurried = True
+            if self._draft_log.due():
+                _LOGGER.warning(
+                    "processing is behind (%d messages in progress): drafts are chosen by "
+                    "keywords, not by meaning, until it catches up",
+                    waiting,
+                )
+        elif drafter.hurried and waiting <= self.detect_backlog // 2:
+            drafter.hurried = False
+            if self._draft_log.due():
+                _LOGGER.warning(
+                    "processing caught up: drafts are chosen by meaning again "
+                    "(%d chosen by keywords so far)",
+                    drafter.hurried_drafts,
+                )
+
+    @property
+    def drafted_by_keywords(self) -> int:
+        """Drafts the back-pressure made by keywords instead of by meaning, for benches."""
+        return int(getattr(getattr(self.core.ingestor, "drafter", None), "hurried_drafts", 0))
+
+    def _log_caught_up(self) -> None:
+        _LOGGER.warning(
+            "detection caught up: the model scores new messages again "
+            "(%d scored by the rules so far)",
+            self.scored_by_rules,
+        )
+        self._shed_reported = self.scored_by_rules
 
     @property
     def backlog(self) -> int:
@@ -206,13 +327,16 @@ class Runtime:
         return await self._or_hold(_Event("edit", (message,)))
 
     async def take(self, message: Message) -> IngestResult:
-        """A new message, or an edit when `message.edited`: for adapters whose platform
-        delivers both through one handler."""
-        return await (self.edit(message) if message.edited else self.ingest(message))
+        """A new message (admitted: see `admit`), or an edit when `message.edited`: for
+        adapters whose platform delivers both, one at a time, through one handler."""
+        return await (self.edit(message) if message.edited else self.admit(message))
 
     async def _edit_now(self, message: Message) -> IngestResult:
-        async with self._order.turn(self._order.take()):
-            result = await self.call(self.core.edit, message)
+        try:
+            work = functools.partial(self.core.edit, message)
+            result = await self._order.run(self._order.take(), work)
+        finally:
+            self.through += 1
         await self._show(result)
         return result
 
@@ -225,8 +349,11 @@ class Runtime:
     async def _delete_now(
         self, platform: str, community: str, channel: str, message_id: str
     ) -> IngestResult:
-        async with self._order.turn(self._order.take()):
-            result = await self.call(self.core.delete, platform, community, channel, message_id)
+        try:
+            work = functools.partial(self.core.delete, platform, community, channel, message_id)
+            result = await self._order.run(self._order.take(), work)
+        finally:
+            self.through += 1
         await self._show(result)
         return result
 
@@ -240,6 +367,8 @@ class Runtime:
     async def _apply(self, event: _Event) -> IngestResult:
         if event.kind == "ingest":
             return await self._ingest_now(*event.args)
+        if event.kind == "admit":
+            return await self._ingest_now(*event.args, background=True)
         if event.kind == "edit":
             return await self._edit_now(*event.args)
         return await self._delete_now(*event.args)
@@ -443,7 +572,17 @@ class Runtime:
             _LOGGER.error("task %s failed", task.get_name(), exc_info=task.exception())
 
     async def close(self) -> None:
-        """Cancel the background tasks, then close the core on its own thread."""
+        """Cancel the background tasks, then close the core on its own thread.
+
+        Messages admitted but not yet processed are stored: the next start processes them.
+        """
+        if self._shedding:
+            _LOGGER.warning(
+                "stopping while detection is behind: %d messages scored by the rules in all",
+                self.scored_by_rules,
+            )
+        elif self.scored_by_rules > self._shed_reported:
+            self._log_caught_up()
         if self._held:
             _LOGGER.error(
                 "stopping with %d events held in memory and not stored (the database stayed "
@@ -457,20 +596,111 @@ class Runtime:
         self._executor.shutdown(wait=True)
 
 
-class _Turnstile:
-    """Lets coroutines through one at a time in the order they took their tickets.
+class _CoreThread:
+    """The one thread that runs the core's blocking calls, in order, new messages' storage first.
 
-    Each waiter has its own future and only the next ticket's is woken, so letting one through
-    costs O(1) whatever the backlog (a shared condition woke every waiter at each step: the
-    square of the backlog, which collapsed a burst). A ticket whose holder failed or was
-    cancelled before its turn is skipped, so one failure never stalls the messages behind it.
+    Storing a new message is one short insert; behind a queue of processing and drafting it
+    would wait for all of it, and a platform that hands over one update at a time (Telegram)
+    would then be taken in no faster than it is processed: its backlog would stay on the
+    platform, out of the back-pressure's sight. Reordering is safe: a message's processing
+    is queued only after its own storage, and stores touch nothing else.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
+        self._queue: queue.PriorityQueue[tuple[int, int, Callable[[], Any] | None, Any]] = (
+            queue.PriorityQueue()
+        )
+        self._seq = itertools.count()
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name=f"{name}_0", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[[], T], *, urgent: bool = False) -> Future[T]:
+        """Queue `fn`; `urgent` work goes before the rest (in order among itself)."""
+        if self._closed:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        future: Future[T] = Future()
+        self._queue.put((0 if urgent else 1, next(self._seq), fn, future))
+        return future
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Finish what is queued, then stop the thread."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put((2, next(self._seq), None, None))
+        if wait:
+            self._thread.join()
+
+    def _work(self) -> None:
+        while True:
+            _, _, fn, future = self._queue.get()
+            if fn is None:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue  # its caller gave up before it started
+            try:
+                result = fn()
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+
+class _Every:
+    """Says when a recurring log line is due: at most once per `seconds` on `clock`."""
+
+    def __init__(self, seconds: float, clock: Clock) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._last: datetime | None = None
+
+    def due(self) -> bool:
+        """True (and the line counts as written) when `seconds` passed since the last one."""
+        now = self._clock.now()
+        if self._last is not None and (now - self._last).total_seconds() < self.seconds:
+            return False
+        self._last = now
+        return True
+
+
+# Works run in one hop of the core's thread at most: a batch stays short next to the others.
+MAX_RIDE = 64
+
+
+def _run_each(works: list[Callable[[], Any]]) -> list[tuple[bool, Any]]:
+    """Run `works` in order; each one's result or exception, apart (one failure stops none)."""
+    outcomes: list[tuple[bool, Any]] = []
+    for work in works:
+        try:
+            outcomes.append((True, work()))
+        except Exception as exc:
+            outcomes.append((False, exc))
+    return outcomes
+
+
+class _Sequencer:
+    """Runs each ticket's work on the core's thread in the order the tickets were taken.
+
+    Works whose turn has come and that are ready go to the core's thread together, in one
+    hop: one message at a time, each one's turn would wait for a round trip between the event
+    loop and the thread, and on a busy machine that round trip, not the work, sets the pace.
+    Letting one through costs O(1) whatever the backlog (a shared condition woke every waiter
+    at each step: the square of the backlog, which collapsed a burst). A ticket whose holder
+    failed or was cancelled before its work was sent is skipped, so one failure never stalls
+    the messages behind it.
+    """
+
+    def __init__(self, call: Callable[[Callable[[], Any]], Awaitable[Any]]) -> None:
+        """`call` runs a blocking function on the core's thread and returns its result."""
+        self._call = call
         self._next = 0
         self._serving = 0
         self._abandoned: set[int] = set()
-        self._waiters: dict[int, asyncio.Future[None]] = {}
+        self._ready: dict[int, tuple[Callable[[], Any], asyncio.Future[Any]]] = {}
+        self._busy = False
+        self._sending: asyncio.Task[None] | None = None  # held: a task nobody holds may vanish
+        self._room: asyncio.Future[None] | None = None  # `below`'s waiter (one at a time)
+        self._room_at = 0
 
     def take(self) -> int:
         """A ticket: the position in line."""
@@ -483,36 +713,76 @@ class _Turnstile:
         return self._next - self._serving
 
     def abandon(self, ticket: int) -> None:
-        """Give up a ticket before (or at) its turn."""
-        if ticket == self._serving:
-            self._advance()
-        elif ticket > self._serving:
+        """Give up a ticket before its work was sent."""
+        if ticket >= self._serving:
             self._abandoned.add(ticket)
+            self._pump()
 
-    def _advance(self) -> None:
-        # Runs on the event loop thread only: no lock needed.
-        self._serving += 1
-        while self._serving in self._abandoned:
-            self._abandoned.discard(self._serving)
-            self._serving += 1
-        waiter = self._waiters.pop(self._serving, None)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    @contextlib.asynccontextmanager
-    async def turn(self, ticket: int) -> AsyncIterator[None]:
-        """Wait for `ticket`'s turn, run the block, then let the next one through."""
-        if ticket != self._serving:
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters[ticket] = waiter
-            try:
-                await waiter
-            except BaseException:
-                self._waiters.pop(ticket, None)
-                # Cancelled while waiting, or just as its turn came: either way, pass it on.
-                self.abandon(ticket)
-                raise
+    async def run(self, ticket: int, work: Callable[[], T]) -> T:
+        """Run `work` on the core's thread at `ticket`'s turn; return its result."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._ready[ticket] = (work, future)
+        self._pump()
         try:
-            yield
-        finally:
-            self._advance()
+            return await future
+        except asyncio.CancelledError:
+            if self._ready.pop(ticket, None) is not None:
+                self.abandon(ticket)  # not sent yet: the ones behind must not wait for it
+            raise
+
+    async def below(self, limit: int) -> None:
+        """Wait until fewer than `limit` tickets are waiting (one caller at a time)."""
+        while self.waiting >= limit:
+            self._room = asyncio.get_running_loop().create_future()
+            self._room_at = limit
+            try:
+                await self._room
+            finally:
+                self._room = None
+
+    def _pump(self) -> None:
+        # Runs on the event loop thread only: no lock needed.
+        if self._busy:
+            return
+        batch: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
+        ticket = self._serving
+        while len(batch) < MAX_RIDE:
+            if ticket in self._abandoned:
+                self._abandoned.discard(ticket)
+            elif ticket in self._ready:
+                batch.append(self._ready.pop(ticket))
+            else:
+                break
+            ticket += 1
+        if not batch:
+            self._serving = ticket  # only abandoned tickets were passed
+            self._made_room()
+            return
+        self._busy = True
+        self._sending = asyncio.get_running_loop().create_task(
+            self._send(batch, ticket), name="huitaine-order"
+        )
+
+    async def _send(
+        self, batch: list[tuple[Callable[[], Any], asyncio.Future[Any]]], end: int
+    ) -> None:
+        try:
+            outcomes = await self._call(functools.partial(_run_each, [w for w, _ in batch]))
+        except BaseException as exc:  # the thread is gone (shutting down): every caller hears
+            outcomes = [(False, exc)] * len(batch)
+        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+            if future.done():
+                continue  # its caller gave up
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        self._serving = end
+        self._busy = False
+        self._made_room()
+        self._pump()
+
+    def _made_room(self) -> None:
+        room = self._room
+        if room is not None and self.waiting < self._room_at and not room.done():
+            room.set_result(None)

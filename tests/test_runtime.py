@@ -304,7 +304,11 @@ async def test_messages_go_through_in_arrival_order_even_when_detection_finishes
 
 
 async def test_when_detection_falls_behind_the_rules_answer_and_a_log_line_says_so(
-    runtime: Runtime, core: Huitaine, msg: MessageFactory, caplog: pytest.LogCaptureFixture
+    runtime: Runtime,
+    core: Huitaine,
+    clock: ManualClock,
+    msg: MessageFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     slow = SlowDetector(core.detector)
     slow.rules = core.detector  # type: ignore[attr-defined]
@@ -320,12 +324,97 @@ async def test_when_detection_falls_behind_the_rules_answer_and_a_log_line_says_
             break
         await asyncio.sleep(0)
     assert slow.calls == 3  # only three wait for the model
-    assert "detection is behind (3 messages waiting" in caplog.text
+    behind = [r.getMessage() for r in caplog.records if "detection is behind" in r.getMessage()]
+    assert behind == [
+        "detection is behind (3 messages waiting for the model): new messages are scored by "
+        "the rules until it catches up (1 so far)"
+    ]  # one line for seven messages, not one each
+    clock.advance(timedelta(minutes=1))
     slow.release.set()
     results = await asyncio.gather(*tasks)
     assert all(r.case_ids for r in results)  # none lost: the rules scored the other seven
     assert runtime.scored_by_rules == 7
-    assert "caught up" in caplog.text
+    assert "detection caught up: the model scores new messages again (7 scored" in caplog.text
+
+
+async def test_a_backlog_hovering_at_the_limit_logs_once_a_minute_not_once_a_message(
+    runtime: Runtime,
+    core: Huitaine,
+    clock: ManualClock,
+    msg: MessageFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    slow = SlowDetector(core.detector)
+    slow.rules = core.detector  # type: ignore[attr-defined]
+    core.detector = slow  # type: ignore[assignment]
+    runtime.detect_backlog = 2
+    caplog.set_level(logging.WARNING)
+
+    async def one_round(first: int) -> None:
+        # Two wait for the model, a third is shed; then the model catches up.
+        slow.release.clear()
+        tasks = [
+            asyncio.create_task(runtime.ingest(msg(f"where is parcel {i}?", id=f"r{i}")))
+            for i in range(first, first + 3)
+        ]
+        for _ in range(1_000_000):
+            if runtime.scored_by_rules == first // 3 + 1:
+                break
+            await asyncio.sleep(0)
+        slow.release.set()
+        await asyncio.gather(*tasks)
+
+    for first in range(0, 30, 3):  # ten episodes within the same minute
+        await one_round(first)
+    lines = [r for r in caplog.records if r.name == "bot.runtime"]
+    assert len(lines) == 1
+    clock.advance(timedelta(seconds=61))
+    await one_round(30)
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.runtime"]
+    assert len(lines) == 2
+    assert lines[1].endswith("(11 so far)")  # the count covers the quiet minute too
+
+
+async def test_while_processing_is_behind_drafts_are_chosen_by_keywords_and_a_line_says_so(
+    runtime: Runtime, core: Huitaine, msg: MessageFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    slow = SlowDetector(core.detector)
+    core.detector = slow  # type: ignore[assignment]
+    drafter = core.ingestor.drafter
+    drafter.index = object()  # type: ignore[assignment]  # as if drafts could be by meaning
+    hurried: list[bool] = []
+    draft = drafter.draft
+
+    def recording(**kwargs: object) -> object:
+        hurried.append(drafter.hurried)
+        return draft(**kwargs)  # type: ignore[arg-type]
+
+    drafter.draft = recording  # type: ignore[method-assign]
+    runtime.detect_backlog = 4
+    caplog.set_level(logging.WARNING)
+    tasks = [
+        asyncio.create_task(
+            runtime.ingest(msg(f"where is my parcel {i}?", id=f"d{i}", author=f"m{i}"))
+        )
+        for i in range(10)
+    ]
+    for _ in range(1_000_000):  # all ten wait for the model
+        if slow.calls == 10:
+            break
+        await asyncio.sleep(0)
+    slow.release.set()  # the model answers: ten are in progress, more than the limit of four
+    results = await asyncio.gather(*tasks)
+    assert all(r.case_ids for r in results)  # every case has its drafts, by keywords or not
+    # Once caught up (at most half the limit in progress), drafts are by meaning again.
+    later = await runtime.ingest(msg("where is my parcel 10?", id="d10", author="m10"))
+    assert later.case_ids
+    assert hurried == [True] * 10 + [False]
+    assert runtime.drafted_by_keywords == 10
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.runtime"]
+    assert lines == [
+        "processing is behind (10 messages in progress): drafts are chosen by keywords, "
+        "not by meaning, until it catches up"
+    ]
 
 
 def test_the_test_double_implements_the_adapter_protocol() -> None:

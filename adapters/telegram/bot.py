@@ -329,7 +329,8 @@ class TelegramAdapter:
         return await self.people.actor(user, community)
 
     async def drain(self) -> None:
-        """Wait until every queued card update is done."""
+        """Wait until every admitted message is processed and every queued card update done."""
+        await self.runtime.settle()
         await self.cards.drain()
 
     # -- outbound: the calls the core makes (the Adapter protocol) ------------------------------

@@ -19,13 +19,13 @@ async def test_with_a_slow_core_fetched_but_unhandled_updates_stay_bounded(
     tg: Harness, fake: FakeBotApi
 ) -> None:
     gate = asyncio.Semaphore(0)  # the core takes one message each time the test lets it
-    original = tg.runtime.ingest
+    original = tg.runtime.admit
 
-    async def slow_ingest(message: Message) -> IngestResult:
+    async def slow_admit(message: Message) -> IngestResult:
         await gate.acquire()
         return await original(message)
 
-    tg.runtime.ingest = slow_ingest  # type: ignore[method-assign]
+    tg.runtime.admit = slow_admit  # type: ignore[method-assign]
     fake.say(GROUP_ID, BOB, "thanks, 0")
     first_update = max(fake.pushed_at)
     for n in range(1, UPDATES):
