@@ -16,6 +16,14 @@ The chatter check set is split in two fixed halves by a hash of each row's locat
 the half whose errors may be read while improving the detector (`--errors` lists A only),
 "B" is held out and only counted, so a gain that does not carry over to B shows up.
 `--errors` lists half A's misreadings (look rarely: tuning on it spoils it).
+
+`--context` also measures the IRC rows in their conversation, as the runtime sees them: the
+Ubuntu IRC logs (with their hand-annotated reply links, no one marked as staff) are replayed
+through `huitaine audit` with the same detector, so the rules around the model
+(`bot/conversation.py`: a regular helper's question to someone else opens no case) act as they
+would live. A chatter row counts as a false case when it opened a case; a request counts as
+found when it opened or joined one. The DISCO logs here carry no reply or thread information
+(plain `.xml`, no `conversation_id`), so their rows can only be judged alone.
 """
 
 from __future__ import annotations
@@ -23,8 +31,12 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import json
 import logging
+import sqlite3
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,7 +45,7 @@ for extra in (REPO_ROOT, REPO_ROOT / "bench"):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from chatter_data import LABELS, REPLAY, load_labelled  # noqa: E402
+from chatter_data import LABELS, REPLAY, Labelled, load_labelled  # noqa: E402
 
 from bot.app import build_detector  # noqa: E402
 from bot.config import parse_config  # noqa: E402
@@ -87,6 +99,84 @@ def detector_named(name: str) -> Detector:
     return detector
 
 
+def in_context(base: str, labelled: list[Labelled]) -> dict[str, tuple[bool, bool]]:
+    """(opened a case, is in a case) of each IRC row, replayed with its whole log.
+
+    Runs `huitaine audit` with `[detection] detector = base` on the IRC logs converted by
+    `scripts/replay_to_jsonl.py` with no staff (`--helpers 0`): helpers are inferred as the
+    runtime does for imports, from who often answers others before the message.
+    """
+    irc = REPLAY / "ubuntu_irc_disentanglement"
+    huitaine = [sys.executable, "-c", "from huitaine.cli import main; raise SystemExit(main())"]
+    convert = [sys.executable, str(REPO_ROOT / "scripts" / "replay_to_jsonl.py"), "ubuntu"]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        history = folder / "irc.jsonl"
+        with history.open("w", encoding="utf-8") as out:
+            subprocess.run(
+                [*convert, str(irc), "--helpers", "0"],
+                stdout=out,
+                check=True,
+            )
+        config = folder / "config.toml"
+        config.write_text(f'[detection]\ndetector = "{base}"\n', encoding="utf-8")
+        database = folder / "audit.db"
+        subprocess.run(
+            [*huitaine, "--config", str(config), "audit", str(history), "--db", str(database)],
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
+        keys = {}
+        for line in history.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            locator = f"{irc.name}/{record['channel']}.raw.txt#{record['id']}"
+            keys[f"irc:ubuntu:{record['channel']}:{record['id']}"] = locator
+        conn = sqlite3.connect(database)
+        try:
+            first = {
+                key
+                for (key,) in conn.execute(
+                    "SELECT key FROM messages m WHERE case_id IS NOT NULL AND rowid = "
+                    "(SELECT MIN(rowid) FROM messages f WHERE f.case_id = m.case_id)"
+                )
+            }
+            rows = conn.execute("SELECT key, case_id FROM messages").fetchall()
+        finally:
+            conn.close()
+    wanted = {item.record.locator for item in labelled}
+    return {
+        keys[key]: (key in first, case_id is not None)
+        for key, case_id in rows
+        if keys.get(key) in wanted
+    }
+
+
+def context_row(name: str, labelled: list[Labelled], opened_alone: list[bool]) -> str:
+    """One table row: the IRC rows judged alone, then in their conversation."""
+    base = name.partition(":")[0]
+    started = time.perf_counter()
+    seen = in_context(base, labelled)
+    print(f"[{name} in context: {time.perf_counter() - started:.0f} s]", file=sys.stderr)
+    cells = []
+    for judge in ("alone", "context"):
+        false = found = n_chatter = n_requests = 0
+        for item, alone in zip(labelled, opened_alone, strict=True):
+            if item.record.locator not in seen:
+                continue
+            opened, in_case = seen[item.record.locator]
+            if item.request:
+                n_requests += 1
+                found += alone if judge == "alone" else in_case
+            else:
+                n_chatter += 1
+                false += alone if judge == "alone" else opened
+        cells.append(
+            f"{1000 * false / max(1, n_chatter):.0f} ({false}/{n_chatter}) | "
+            f"{found / max(1, n_requests):.2f} ({found}/{n_requests})"
+        )
+    return f"| {base} | " + " | ".join(cells) + " |"
+
+
 def customer_sets() -> list[tuple[str, str, list[str], list[int]]]:
     """(set name, task, texts, gold) for every customer set present."""
     sets: list[tuple[str, str, list[str], list[int]]] = []
@@ -117,6 +207,9 @@ def main() -> None:
     parser.add_argument("--detectors", default="rules,model")
     parser.add_argument("--errors", action="store_true", help="list the chatter misreadings")
     parser.add_argument("--no-customers", action="store_true", help="skip the customer sets")
+    parser.add_argument(
+        "--context", action="store_true", help="also replay the IRC rows in their conversation"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if not REPLAY.exists():
@@ -133,6 +226,7 @@ def main() -> None:
     names = [name.strip() for name in args.detectors.split(",") if name.strip()]
     customers = [] if args.no_customers else customer_sets()
     chatter_rows: list[str] = []
+    context_rows: list[str] = []
     customer_rows: dict[tuple[str, str], list[str]] = {}
     for name in names:
         started = time.perf_counter()
@@ -170,6 +264,8 @@ def main() -> None:
                         f"  [{name}] {tag} q={d.question:.2f} c={d.complaint:.2f} "
                         f"{item.record.text[:120]!r}"
                     )
+        if args.context and ":" not in name:
+            context_rows.append(context_row(name, labelled, opened))
         for set_name, task, set_texts, gold in customers:
             scores = [getattr(d, task) for d in detector.detect_batch(set_texts)]
             f1 = score_probabilities(gold, scores, THRESHOLD).f1
@@ -182,6 +278,13 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|")
     print("\n".join(chatter_rows))
+    if context_rows:
+        print(
+            "\n| IRC rows (Ubuntu) | alone: false / 1,000 | recall "
+            "| in context (replayed): false / 1,000 | recall |"
+        )
+        print("|---|---|---|---|---|")
+        print("\n".join(context_rows))
     if customer_rows:
         print("\n| customer set | task | " + " | ".join(f"F1 {n}" for n in names) + " |")
         print("|---|---|" + "---|" * len(names))

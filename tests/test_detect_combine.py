@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.detect.head import Head, TaskHead
-from bot.detect.model import COMBINE_GATED, COMBINE_MAX, GATE, combine_scores
+from bot.detect.model import COMBINE_GATED, COMBINE_MAX, GATE, PRAISE, combine_scores
 from bot.models import Detection, Kind
 
 # The rules' reading of a helper's "which driver are you using?": a bare "?" is a question cue.
@@ -54,3 +54,25 @@ def test_a_head_saved_with_the_old_max_combination_keeps_it(tmp_path: Path) -> N
 def test_a_community_head_is_used_alone() -> None:
     # A community's own head learned when its moderators overrule the rules.
     assert combine_scores(None, 0.02, 0.01, RULES_SAY_QUESTION) == (0.02, 0.01)
+
+
+def test_praise_never_becomes_a_complaint() -> None:
+    # "trop bien la newsletter de cette semaine": the complaint head and a rule cue both fire,
+    # the praise classifier of the default head reads praise.
+    question, complaint = combine_scores(COMBINE_GATED, 0.0, 0.85, RULES_SAY_COMPLAINT, 0.78)
+    assert kind(question, complaint) is Kind.OTHER
+
+
+def test_a_complaint_the_praise_classifier_doubts_stays_a_complaint() -> None:
+    # Sarcasm ("merci pour rien") is fitted as a request, so praise scores low and changes nothing.
+    assert combine_scores(COMBINE_GATED, 0.0, 0.9, RULES_SAY_COMPLAINT, 0.3) == (0.0, 0.9)
+    assert combine_scores(COMBINE_GATED, 0.0, 0.9, RULES_SAY_COMPLAINT, None) == (0.0, 0.9)
+
+
+def test_a_head_file_with_a_praise_classifier_keeps_it(tmp_path: Path) -> None:
+    task = TaskHead(np.zeros(2), np.ones(2), np.zeros(2), 0.0)
+    tasks = {"question": task, "complaint": task, PRAISE: task}
+    Head("enc", 2, tasks, {"combine": COMBINE_GATED}).save(tmp_path / "v4.npz")
+    loaded = Head.load(tmp_path / "v4.npz")
+    assert set(loaded.tasks) == {"question", "complaint", PRAISE}
+    assert set(loaded.predict(np.zeros((3, 2)))) == {"question", "complaint"}

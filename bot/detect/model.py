@@ -32,7 +32,9 @@ from bot.models import Detection
 _LOGGER = logging.getLogger(__name__)
 
 EXAMPLES_FILE = "examples.csv"
-DEFAULT_HEAD_VERSION = "3"
+PRAISE_FILE = "praise.csv"
+# 4: the default head carries a praise classifier beside its question and complaint ones.
+DEFAULT_HEAD_VERSION = "4"
 # How the default head's scores meet the rule detector's. A community's trained head is used
 # alone: it learned when its moderators overrule the rules.
 # "max" (heads written before version 3): the higher of the two. A rule hit alone then opened a
@@ -47,6 +49,14 @@ COMBINE_GATED = "gated"
 # lost real requests of the demo ("what file format does the laser cutter take?", head 0.03).
 # Complaints need more support: a negative word in chat is mostly banter or a technical remark.
 GATE = {"question": 0.02, "complaint": 0.2}
+# Praise, thanks and enthusiasm are feedback, not complaints (DESIGN.md: "praise may be
+# recognised so that it never becomes a complaint"). The default head carries a third classifier,
+# fitted on the project's written praise (`data/praise.csv`) against the bundled requests, so
+# sarcasm ("merci pour rien", "trop bien, on m'a encore débité deux fois") stays a complaint.
+# Where it reads praise, the complaint score is held below it: praise p > 0.5 caps a complaint
+# at 1 - p, under the threshold. A head without it (older files, communities' heads) is unchanged.
+PRAISE = "praise"
+PRAISE_GATE = 0.5
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -73,6 +83,13 @@ def bundled_examples() -> list[Example]:
             )
             for row in csv.DictReader(handle)
         ]
+
+
+def bundled_praise() -> list[str]:
+    """The project's own written praise and thanks (FR and EN), shipped with the package."""
+    source = resources.files("bot.detect").joinpath("data", PRAISE_FILE)
+    with source.open("r", encoding="utf-8") as handle:
+        return [row["text"] for row in csv.DictReader(handle)]
 
 
 def _fingerprint(*parts: str) -> str:
@@ -103,6 +120,41 @@ def fit_head(
     """Fit question and complaint classifiers on `examples` (unknown labels are skipped)."""
     texts = [example.text for example in examples]
     x = embed_features(encoder, rules, texts)
+    return _fit_tasks(encoder, x, examples, weights, meta)
+
+
+def fit_default_head(
+    encoder: Encoder,
+    rules: RuleDetector,
+    examples: Sequence[Example],
+    praise: Sequence[str],
+    *,
+    meta: dict[str, str] | None = None,
+) -> Head:
+    """The default head: question and complaint as `fit_head`, plus the praise classifier.
+
+    Praise is fitted against the examples that are requests (questions or complaints), so that
+    it learns what tells thanks from a complaint; chatter that is neither is left out.
+    """
+    texts = [example.text for example in examples]
+    x = embed_features(encoder, rules, [*texts, *praise])
+    head = _fit_tasks(encoder, x[: len(texts)], examples, None, meta)
+    requests = [i for i, e in enumerate(examples) if e.question == 1 or e.complaint == 1]
+    if praise and requests:
+        rows = [*range(len(texts), len(texts) + len(praise)), *requests]
+        y = np.asarray([1.0] * len(praise) + [0.0] * len(requests))
+        tasks = {**head.tasks, PRAISE: fit_task(x[rows], y)}
+        head = Head(encoder=head.encoder, dim=head.dim, tasks=tasks, meta=head.meta)
+    return head
+
+
+def _fit_tasks(
+    encoder: Encoder,
+    x: FloatArray,
+    examples: Sequence[Example],
+    weights: Sequence[float] | None,
+    meta: dict[str, str] | None,
+) -> Head:
     w = np.asarray(weights if weights is not None else [1.0] * len(examples), dtype=np.float64)
     tasks = {}
     for task in TASKS:
@@ -145,6 +197,7 @@ class HeadStore:
             if self._default is not None:
                 return self._default
             examples = bundled_examples()
+            praise = bundled_praise()
             key = _fingerprint(
                 DEFAULT_HEAD_VERSION,
                 self._encoder_key,
@@ -152,13 +205,14 @@ class HeadStore:
                 str(getattr(self._encoder, "engine", "torch")),
                 _rules_fingerprint(),
                 *(f"{e.text}\t{e.question}\t{e.complaint}" for e in examples),
+                *(f"{text}\tpraise" for text in praise),
             )
             path = self.root / f"default.{key}.npz"
             head = self._read(path)
             if head is None:
                 _LOGGER.info("fitting the default head on %d bundled examples", len(examples))
                 meta = {"source": "bundled", "combine": COMBINE_GATED}
-                head = fit_head(self._encoder, self._rules, examples, meta=meta)
+                head = fit_default_head(self._encoder, self._rules, examples, praise, meta=meta)
                 head.save(path)
             self._default = head
             return head
@@ -196,16 +250,25 @@ class HeadStore:
 
 
 def combine_scores(
-    combine: object, question: float, complaint: float, rules: Detection
+    combine: object,
+    question: float,
+    complaint: float,
+    rules: Detection,
+    praise: float | None = None,
 ) -> tuple[float, float]:
-    """The (question, complaint) scores of a head combined with the rules' as `combine` says."""
+    """The (question, complaint) scores of a head combined with the rules' as `combine` says.
+
+    `praise`, the head's praise score when it has one, holds a complaint below it (see PRAISE).
+    """
     if combine == COMBINE_MAX:
-        return max(question, rules.question), max(complaint, rules.complaint)
-    if combine == COMBINE_GATED:
+        question, complaint = max(question, rules.question), max(complaint, rules.complaint)
+    elif combine == COMBINE_GATED:
         if question >= GATE["question"]:
             question = max(question, rules.question)
         if complaint >= GATE["complaint"]:
             complaint = max(complaint, rules.complaint)
+    if praise is not None and praise > PRAISE_GATE:
+        complaint = min(complaint, 1.0 - praise)
     return question, complaint
 
 
@@ -268,6 +331,8 @@ class ModelDetector:
             # A community's own head (learned from its decisions), else the deployment's.
             head = self.heads.for_community(community, fallback=self.community)
             scores = head.predict(x[rows])
+            praise_head = head.tasks.get(PRAISE)
+            praise = None if praise_head is None else praise_head.predict(x[rows])
             combine = head.meta.get("combine")
             for position, row in enumerate(rows):
                 question, complaint = combine_scores(
@@ -275,6 +340,7 @@ class ModelDetector:
                     float(scores["question"][position]),
                     float(scores["complaint"][position]),
                     rule_dets[row],
+                    None if praise is None else float(praise[position]),
                 )
                 results[row] = self._detection(texts[row], rule_dets[row], question, complaint)
         return [r for r in results if r is not None]

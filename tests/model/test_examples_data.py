@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
-from bot.detect.model import bundled_examples
+from bot.detect.model import bundled_examples, bundled_praise
 from bot.detect.train import read_csv
 
 CHECK = Path(__file__).resolve().parents[2] / "bench" / "data" / "customer_check.csv"
@@ -21,6 +21,8 @@ def test_the_check_set_shares_no_message_with_the_training_examples() -> None:
     assert len(rows) == 300
     leaked = [row.text for row in rows if normalised(row.text) in trained]
     assert leaked == []
+    praise = {normalised(text) for text in bundled_praise()}
+    assert [row.text for row in rows if normalised(row.text) in praise] == []
 
 
 def test_every_check_row_is_labelled_for_both_tasks_in_a_known_language() -> None:

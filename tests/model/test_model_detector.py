@@ -15,7 +15,13 @@ from bot.config import Config
 from bot.detect.encoders import EncoderOptions, data_dir
 from bot.detect.head import Head, fit_task
 from bot.detect.learning_log import log_path, read_journal
-from bot.detect.model import HeadStore, ModelDetector, build_model_detector, community_key
+from bot.detect.model import (
+    PRAISE,
+    HeadStore,
+    ModelDetector,
+    build_model_detector,
+    community_key,
+)
 from bot.detect.rules import RuleDetector
 from bot.detect.train import add_eval_parser, add_train_parser, decisions_examples
 from bot.models import DismissReason, Kind
@@ -218,3 +224,20 @@ def test_heads_are_per_community(fake_encoder: FakeEncoder, tmp_path: Path) -> N
     store = HeadStore(fake_encoder, RuleDetector(), root=tmp_path)
     assert store.path_for("guild/1") != store.path_for("guild_1")
     assert store.for_community("nobody") is store.default()
+
+
+def test_the_default_head_reads_praise_and_scores_alike_in_a_batch_or_alone(
+    fake_encoder: FakeEncoder, tmp_path: Path
+) -> None:
+    store = HeadStore(fake_encoder, RuleDetector(), root=tmp_path)
+    assert PRAISE in store.default().tasks
+    detector = ModelDetector(fake_encoder, heads=store)
+    texts = ["trop bien la newsletter de cette semaine", "merci pour rien, toujours rien reçu"]
+    try:
+        batched = detector.detect_batch(texts)
+        alone = [detector.detect_batch([text])[0] for text in texts]
+    finally:
+        detector.close()
+    assert [(d.question, d.complaint) for d in batched] == [
+        (d.question, d.complaint) for d in alone
+    ]
