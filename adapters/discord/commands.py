@@ -1,4 +1,8 @@
-"""Slash commands for moderators: /cases, /case and /report (the core checks every use)."""
+"""Slash commands for moderators: /cases, /case and /report (the core checks every use).
+
+Their descriptions are registered in the community's language and localised for each Discord
+client's own (a French client reads French), from the adapter's texts.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,28 @@ from adapters.discord.cards import Cards, view_of
 from adapters.discord.convert import jump_url
 from adapters.discord.sdk import app_commands, discord
 from adapters.discord.settings import DiscordSettings
-from adapters.discord.texts import timestamp, tr
+from adapters.discord.texts import for_locale, timestamp, tr
 from bot.models import Actor
 from bot.runtime import Runtime
+
+
+class CommandTexts(app_commands.Translator):
+    """Gives discord.py each command text in the client's language, when it is synced."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        """The text in `locale`'s language; None for command names, which stay as typed."""
+        key = string.extras.get("key")
+        return for_locale(key, locale.value) if isinstance(key, str) else None
+
+
+def described(key: str, language: str) -> app_commands.locale_str:
+    """A command text in the default `language`, marked with its key for `CommandTexts`."""
+    return app_commands.locale_str(tr(key, language), key=key)
 
 
 class Commands:
@@ -72,8 +95,9 @@ class Commands:
     async def setup(self, tree: app_commands.CommandTree[Any]) -> None:
         """Declare /cases, /case and /report; sync them when configured (not in tests)."""
         hidden = discord.Permissions(manage_messages=True)  # the core still checks every use
+        await tree.set_translator(CommandTexts())
 
-        @app_commands.command(name="cases", description=tr("cmd_cases", self.language))
+        @app_commands.command(name="cases", description=described("cmd_cases", self.language))
         @app_commands.default_permissions(hidden)
         @app_commands.guild_only()
         async def cases(interaction: discord.Interaction[Any]) -> None:
@@ -87,8 +111,8 @@ class Commands:
                 )
                 await interaction.response.send_message(text, ephemeral=True)
 
-        @app_commands.command(name="case", description=tr("cmd_case", self.language))
-        @app_commands.describe(number=tr("cmd_case_id", self.language))
+        @app_commands.command(name="case", description=described("cmd_case", self.language))
+        @app_commands.describe(number=described("cmd_case_id", self.language))
         @app_commands.default_permissions(hidden)
         @app_commands.guild_only()
         async def case(
@@ -112,7 +136,7 @@ class Commands:
                 ephemeral=True,
             )
 
-        @app_commands.command(name="report", description=tr("cmd_report", self.language))
+        @app_commands.command(name="report", description=described("cmd_report", self.language))
         @app_commands.default_permissions(hidden)
         @app_commands.guild_only()
         async def report(interaction: discord.Interaction[Any]) -> None:

@@ -149,6 +149,12 @@ _TEXTS: dict[str, dict[str, str]] = {
 tr = Catalog(_TEXTS)
 
 
+def for_locale(key: str, locale: str) -> str | None:
+    """The text `key` for a Discord client's locale ("fr", "en-US", "en-GB"...), or None when
+    it is not written in that language (Discord then shows the registered default)."""
+    return tr.texts[key].get(locale.partition("-")[0])
+
+
 def timestamp(when: datetime, style: str = "R") -> str:
     """A Discord timestamp tag: each reader sees it in their own time zone and language."""
     return f"<t:{int(when.timestamp())}:{style}>"

@@ -37,6 +37,7 @@ from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.texts import tr
 from bot.adapter import SendFailed
 from bot.business import BusinessLink, LinkState, community_of, link_of
+from bot.config import community_key
 from bot.models import Case, CaseState, Message, Outgoing, Standing
 from bot.runtime import Runtime
 from bot.staff import Scope
@@ -168,7 +169,6 @@ class BusinessDesk:
         self.runtime = runtime
         self.core = runtime.core
         self.settings = settings
-        self.language = self.core.config.community.language
         self._bot_id = bot_id
         self._post = post
         self._get_connection = get_connection
@@ -203,10 +203,32 @@ class BusinessDesk:
         """True for a community made of one business account's customer chats."""
         return community is not None and link_of(community) is not None
 
+    def language(self, community: str) -> str:
+        """The language of a business's cards and notices: its own, else the default."""
+        return self.core.config.for_community(PLATFORM, community).community.language
+
+    def own_place(self, community: str) -> int | None:
+        """The chat a business community's own `[communities."telegram:business:<id>"]`
+        names as its `review_place`; None when it has none of its own."""
+        own = self.core.config.communities.get(community_key(PLATFORM, community))
+        place = own.community.review_place if own is not None else ""
+        # A place merely inherited from the defaults is the groups' moderators' chat, not
+        # this business's: its cards go to its staff chat or owner, as before.
+        if place == self.core.config.community.review_place:
+            return None
+        return int(place) if place.lstrip("-").isdigit() else None
+
     def review_chat(self, community: str) -> int | None:
-        """Where the cards of a business community go; None for any other community."""
+        """Where the cards of a business community go; None for any other community.
+
+        Its own `review_place` first (two businesses on one bot keep their cards apart), then
+        `business_staff_chat`, then the owner's private chat with the bot.
+        """
         if not self.is_business(community):
             return None
+        own = self.own_place(community)
+        if own is not None:
+            return own
         if self.settings.business_staff_chat is not None:
             return self.settings.business_staff_chat
         link = self.link(community)
@@ -218,10 +240,10 @@ class BusinessDesk:
             return None
         link = self.link(community)
         if link is None:
-            return tr("business_unknown", self.language)
+            return tr("business_unknown", self.language(community))
         if link.state is LinkState.ACTIVE:
             return None
-        return tr(_NOTICE[link.state], self.language, business=link.owner_name)
+        return tr(_NOTICE[link.state], self.language(community), business=link.owner_name)
 
     def connection_for(self, item: Outgoing) -> str | None:
         """The business connection a reply must go through (None outside business chats).
@@ -243,7 +265,7 @@ class BusinessDesk:
             return None
         link = self.link(community)
         business = link.owner_name if link is not None else "Telegram Business"
-        return tr("business_place", self.language, business=business)
+        return tr("business_place", self.language(community), business=business)
 
     def is_staff(self, community: str, user_id: int) -> bool:
         """The owner of the business account, or a configured employee."""
@@ -296,7 +318,8 @@ class BusinessDesk:
         chat = self.review_chat(link.community)
         if chat is not None:
             try:
-                await self._post(chat, tr(key, self.language, business=link.owner_name))
+                language = self.language(link.community)
+                await self._post(chat, tr(key, language, business=link.owner_name))
             except (Refused, TelegramError) as exc:
                 _LOGGER.warning("owner of business link %s not told: %s", link.id, exc)
         # Every waiting card of this business says whether a reply can go out now.

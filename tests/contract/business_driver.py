@@ -3,8 +3,10 @@
 Léa (a customer) writes to Margaux's shop in private; the shop connected the bot to its business
 account. Cards go to the shop's staff group, where Hugo (an employee named in
 `business_staff_ids`) decides and Bob (in the group, but no one the shop named) presses what he
-should not. Replies reach Léa through the business connection. The harness, the fake Bot API
-and the people are the Telegram tests' own (tests/adapters/telegram).
+should not. Replies reach Léa through the business connection. Bob runs a second business on
+the same bot (`member_says_elsewhere`: Alice writes to it); its cards go to the place its own
+`[communities]` entry names, if any. The harness, the fake Bot API and the people are the
+Telegram tests' own (tests/adapters/telegram).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from adapters.telegram.keyboard import Act
 from bot.models import Case, DismissReason, Feedback, Outgoing
 from tests.adapters.telegram.conftest import Harness
 from tests.adapters.telegram.world import (
+    ALICE,
     BOB,
+    BUSINESS2_ID,
     BUSINESS_ID,
     CUSTOMER,
     EMPLOYEE,
@@ -32,6 +36,9 @@ from tests.contract.telegram_driver import _ACTIONS, _buttons, _data
 _PEOPLE = {Who.MODERATOR: EMPLOYEE, Who.MEMBER: BOB}
 CUSTOMER_CHAT = CUSTOMER["id"]
 COMMUNITY = f"business:{BUSINESS_ID}"
+SECOND_COMMUNITY = f"business:{BUSINESS2_ID}"
+# Bob's private chat with the bot: where his business's cards go when it has a place of its own.
+SECOND_PLACE = BOB["id"]
 
 
 class BusinessDriver:
@@ -44,8 +51,10 @@ class BusinessDriver:
         self.tg = harness
 
     async def connect(self) -> None:
-        """The shop's owner connects the bot to the business account."""
+        """Each shop's owner connects the bot to their business account."""
         self.tg.fake.connect_business(BUSINESS_ID, OWNER)
+        await self.tg.handled()
+        self.tg.fake.connect_business(BUSINESS2_ID, BOB)
         await self.tg.handled()
 
     def _told(self, query_id: str) -> str:
@@ -58,7 +67,9 @@ class BusinessDriver:
         return MsgRef(str(message["message_id"]))
 
     async def member_says_elsewhere(self, text: str) -> MsgRef:
-        raise NotImplementedError("the business test world connects one business account")
+        message = self.tg.fake.business_say(BUSINESS2_ID, ALICE, text)
+        await self.tg.handled()
+        return MsgRef(str(message["message_id"]))
 
     async def member_presses(self, feedback: Feedback, case_id: int, *, asker: bool) -> str:
         # The reply is the business's own message to its customer: it carries no bot buttons.
@@ -75,8 +86,10 @@ class BusinessDriver:
         self.tg.fake.business_delete(BUSINESS_ID, CUSTOMER_CHAT, int(ref.id))
         await self.tg.handled()
 
-    async def _press(self, who: dict[str, Any], message_id: int, data: str) -> str:
-        return await self.tg.press(who, message_id, data, chat=SHOP_STAFF_ID)
+    async def _press(
+        self, who: dict[str, Any], message_id: int, data: str, *, chat: int = SHOP_STAFF_ID
+    ) -> str:
+        return await self.tg.press(who, message_id, data, chat=chat)
 
     async def press(
         self,
@@ -88,13 +101,15 @@ class BusinessDriver:
     ) -> str:
         act = next(a for a, c in _ACTIONS.items() if c is action)
         card = self.tg.card_of(case_id)
-        query = await self._press(_PEOPLE[who], card["message_id"], _data(card, act, case_id))
-        told = self._told(query)
+        chat = card["chat"]["id"]  # the case's business's place
+        data = _data(card, act, case_id)
+        told = self._told(await self._press(_PEOPLE[who], card["message_id"], data, chat=chat))
         card = self.tg.card_of(case_id)
         if action is CardAction.DISMISS and any(b.action is Act.REASON for b in _buttons(card)):
             code = keyboard.reason_code(reason or DismissReason.NOT_A_REQUEST)
             data = _data(card, Act.REASON, case_id, code)
-            told = self._told(await self._press(_PEOPLE[who], card["message_id"], data))
+            query = await self._press(_PEOPLE[who], card["message_id"], data, chat=chat)
+            told = self._told(query)
         return told
 
     async def edit_and_send(self, case_id: int, text: str) -> None:
@@ -119,7 +134,8 @@ class BusinessDriver:
     async def card(self, case_id: int) -> CardShown:
         await self.tg.bot.drain()
         card = self.tg.card_of(case_id)
-        assert card["chat"]["id"] == SHOP_STAFF_ID
+        second = (await self.case(case_id)).community == SECOND_COMMUNITY
+        assert card["chat"]["id"] == (SECOND_PLACE if second else SHOP_STAFF_ID)
         actions = frozenset(_ACTIONS[b.action] for b in _buttons(card) if b.action in _ACTIONS)
         return CardShown(
             ref=str(card["message_id"]),
@@ -129,8 +145,12 @@ class BusinessDriver:
         )
 
     def moderator_place_texts(self) -> list[str]:
-        # The owner's "connected" notice came before any test began: it is the set-up.
-        texts = [message["text"] for message in self.tg.fake.bot_messages(SHOP_STAFF_ID)]
+        # The owners' "connected" notices came before any test began: they are the set-up.
+        texts = [
+            message["text"]
+            for chat in dict.fromkeys((SHOP_STAFF_ID, SECOND_PLACE))
+            for message in self.tg.fake.bot_messages(chat)
+        ]
         return [text for text in texts if not text.startswith("💼")]
 
     async def restart(self) -> None:

@@ -18,34 +18,25 @@ from bot.config import Config, community_key
 from tests.adapters.discord.fake_discord import BOB as DISCORD_BOB
 from tests.adapters.discord.fake_discord import GUILD2, REVIEW2
 from tests.adapters.telegram.world import BOB, FORUM_ID
+from tests.contract.business_driver import SECOND_COMMUNITY as BUSINESS_SECOND
+from tests.contract.business_driver import SECOND_PLACE as BUSINESS_SECOND_PLACE
 from tests.contract.console_driver import SECOND_COMMUNITY, SECOND_MODERATOR
 from tests.contract.driver import CardAction, PlatformDriver, Who
 
-CANNOT = NotImplementedError
-GAPS: dict[tuple[str, str], tuple[str, type[BaseException]]] = {
-    ("test_two_communities_keep_apart_cases_staff_and_language", "telegram-business"): (
-        "the business test world connects one business account",
-        CANNOT,
-    ),
-}
-_DIGESTS = "test_each_community_gets_its_own_digest_once"
-GAPS.update(
-    {
-        (_DIGESTS, "telegram-business"): (
-            "the business test world connects one business account",
-            CANNOT,
-        ),
-    }
-)
+GAPS: dict[tuple[str, str], tuple[str, type[BaseException]]] = {}
 # The second community of each platform's world, and who moderates only it.
 SECOND = {
     "telegram": (str(FORUM_ID), f"telegram:{BOB['id']}"),
     "discord": (GUILD2, f"discord:{DISCORD_BOB.id}"),
     "console": (SECOND_COMMUNITY, SECOND_MODERATOR),
+    # Bob's own business account: he owns it, so he moderates it (and only it).
+    "telegram-business": (BUSINESS_SECOND, f"telegram:{BOB['id']}"),
 }
+# The platform a driver's configuration speaks of: Telegram Business is the Telegram adapter.
+CONFIG_PLATFORM = {"telegram-business": "telegram"}
 # Where the second community's cards go, when not the bot's default review place: a second
 # Discord server has its own moderators' channel.
-SECOND_PLACE = {"discord": REVIEW2}
+SECOND_PLACE = {"discord": REVIEW2, "telegram-business": str(BUSINESS_SECOND_PLACE)}
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +57,8 @@ def contract_config() -> Callable[[Config], Config]:
         other = "en" if config.community.language == "fr" else "fr"
         overrides = {}
         for platform, (community, moderator) in SECOND.items():
-            overrides[community_key(platform, community)] = replace(
+            key = community_key(CONFIG_PLATFORM.get(platform, platform), community)
+            overrides[key] = replace(
                 config,
                 community=replace(
                     config.community,

@@ -82,6 +82,29 @@ async def test_slash_commands_are_synced_to_the_configured_guilds(
         assert [command["default_member_permissions"] for command in body] == [1 << 13] * 3
 
 
+async def test_french_and_english_clients_each_read_the_commands_in_their_language(
+    fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    await start_bot(discord_config(sync_commands=True))
+    ((_, _, body),) = [r for r in fake.requests if r[0] == "PUT"]
+    commands = {command["name"]: command for command in body}
+    french = {name: c["description_localizations"]["fr"] for name, c in commands.items()}
+    assert french == {
+        "cases": "Cas qui attendent une réponse",
+        "case": "Afficher un cas et ses boutons",
+        "report": "Délais et règle de la semaine",
+    }
+    assert commands["cases"]["description_localizations"]["en-GB"] == (
+        "Cases still waiting for an answer"
+    )
+    (number,) = commands["case"]["options"]
+    assert number["description_localizations"]["fr"] == "Le numéro du cas"
+    assert number["description_localizations"]["en-US"] == "The case number"
+    # Names stay as typed in every language; languages Huitaine does not speak get the default.
+    assert all(not c.get("name_localizations") for c in body)
+    assert "de" not in commands["report"]["description_localizations"]
+
+
 def test_the_runner_explains_a_missing_token(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

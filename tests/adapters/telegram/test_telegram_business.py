@@ -9,8 +9,10 @@ business connection, in the shop's name, as a reply to Léa's message.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -18,12 +20,14 @@ import pytest
 from adapters.telegram import keyboard
 from adapters.telegram.keyboard import Act
 from bot.clock import ManualClock
+from bot.config import community_key
 from bot.models import CaseState, Kind
 from tests.adapters.telegram.conftest import Harness, business_config
 from tests.adapters.telegram.fake_bot_api import FakeBotApi
 from tests.adapters.telegram.world import (
     ALICE,
     BOB,
+    BUSINESS2_ID,
     BUSINESS_ID,
     CAMILLE,
     CUSTOMER,
@@ -332,3 +336,44 @@ async def test_the_shop_and_the_group_each_get_their_own_digest_once(shop: Harne
     (own,) = digests(OWNER_CHAT)
     assert "Léa Roux" in own
     assert "Alice" not in own
+
+
+async def test_a_second_business_with_its_own_place_keeps_its_cards_and_language_apart(
+    fake: FakeBotApi, clock: ManualClock, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Margaux's shop uses the staff group; Bob's shop, on the same bot, has its own entry:
+    # English, and its cards in Bob's chat with the bot. Nothing of his reaches her staff.
+    monkeypatch.setenv(TOKEN_ENV, fake.token)
+    config = business_config(
+        fake, business_staff_chat=SHOP_STAFF_ID, business_staff_ids=[EMPLOYEE["id"]]
+    )
+    bobs = replace(
+        config, community=replace(config.community, language="en", review_place=str(BOB["id"]))
+    )
+    key = community_key("telegram", f"business:{BUSINESS2_ID}")
+    shop = Harness(
+        fake, replace(config, communities=MappingProxyType({key: bobs})), clock, db_path
+    )
+    await shop.start()
+    try:
+        fake.connect_business(BUSINESS_ID, OWNER)
+        await shop.handled()
+        fake.connect_business(BUSINESS2_ID, BOB)
+        await shop.handled()
+        (hello,) = owner_texts(shop, BOB["id"])
+        assert "Nothing is sent without you" in hello
+        fake.business_say(BUSINESS2_ID, ALICE, "My bike is still not repaired, this is awful!")
+        await shop.handled()
+        (case,) = shop.core.cases.list()
+        card = shop.card_of(case.id)
+        assert card["chat"]["id"] == BOB["id"]
+        assert "Case #" in card["text"]
+        staff_texts = " ".join(owner_texts(shop, SHOP_STAFF_ID))
+        assert "bike" not in staff_texts
+        assert "Bob" not in staff_texts
+        await shop.press(BOB, card["message_id"], data(card, Act.SEND, case.id), chat=BOB["id"])
+        (send,) = business_sends(fake)
+        assert send.params["business_connection_id"] == BUSINESS2_ID
+        assert send.params["chat_id"] == ALICE["id"]
+    finally:
+        await shop.stop()

@@ -75,3 +75,7 @@ CUSTOMER: dict[str, Any] = {
 EMPLOYEE: dict[str, Any] = {"id": 777777777, "is_bot": False, "first_name": "Hugo"}
 SHOP_STAFF_ID = -1004445556667
 SHOP_STAFF: dict[str, Any] = {"id": SHOP_STAFF_ID, "title": "Boutique — équipe", "type": "group"}
+
+# A second business on the same bot: Bob runs a bike repair shop and connected the bot to his
+# own business account; Alice writes to it as a customer. Bob moderates his shop, not Margaux's.
+BUSINESS2_ID = "BAAe7Kq2Xhv1FAAAtVyXMKw3bRk"
