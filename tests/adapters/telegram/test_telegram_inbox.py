@@ -39,13 +39,13 @@ async def test_updates_confirmed_to_telegram_but_not_handled_survive_a_kill(
     tg: Harness, fake: FakeBotApi
 ) -> None:
     stuck = asyncio.Event()  # the core is slow: it takes nothing before the kill
-    original = tg.runtime.ingest
+    original = tg.runtime.admit  # where the adapter hands a new message to the core
 
-    async def slow_ingest(message: Message) -> IngestResult:
+    async def slow_admit(message: Message) -> IngestResult:
         await stuck.wait()
         return await original(message)
 
-    tg.runtime.ingest = slow_ingest  # type: ignore[method-assign]
+    tg.runtime.admit = slow_admit  # type: ignore[method-assign]
     # getUpdates answers at once (no long poll), so each request is seen as it is made.
     fake.poll_cap = 0.0
     people: list[dict[str, Any]] = [ALICE, BOB]
