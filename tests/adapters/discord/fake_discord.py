@@ -347,20 +347,10 @@ class FakeDiscord:
 
     def channel(self, channel_id: str) -> dict[str, Any]:
         if channel_id in _SECOND_CHANNELS:
-            return {
-                "id": channel_id,
-                "type": 0,
-                "guild_id": GUILD2,
-                "name": _SECOND_CHANNELS[channel_id],
-                "position": list(_SECOND_CHANNELS).index(channel_id),
-                "permission_overwrites": [],
-                "nsfw": False,
-                "parent_id": None,
-                "topic": None,
-                "last_message_id": None,
-                "rate_limit_per_user": 0,
-                "flags": 0,
-            }
+            names = _SECOND_CHANNELS
+            return _text_channel(
+                channel_id, GUILD2, names[channel_id], list(names).index(channel_id)
+            )
         names = {
             HELP: "help",
             GENERAL: "general",
@@ -408,20 +398,7 @@ class FakeDiscord:
                 },
                 "applied_tags": [],
             }
-        return {
-            "id": channel_id,
-            "type": 0,
-            "guild_id": GUILD,
-            "name": names[channel_id],
-            "position": list(names).index(channel_id),
-            "permission_overwrites": [],
-            "nsfw": False,
-            "parent_id": None,
-            "topic": None,
-            "last_message_id": None,
-            "rate_limit_per_user": 0,
-            "flags": 0,
-        }
+        return _text_channel(channel_id, GUILD, names[channel_id], list(names).index(channel_id))
 
     def guild(self, guild_id: str = GUILD) -> dict[str, Any]:
         def role(role_id: str, name: str, permissions: int, position: int) -> dict[str, Any]:
@@ -1021,3 +998,21 @@ class FakeDiscord:
         _LOGGER.error("fake Discord: unexpected %s %s", request.method, request.path)
         await self._notify()
         return _json({"message": "404: Not Found", "code": 0}, status=404)
+
+
+def _text_channel(channel_id: str, guild: str, name: str, position: int) -> dict[str, Any]:
+    """A guild text channel object, in Discord's shape."""
+    return {
+        "id": channel_id,
+        "type": 0,
+        "guild_id": guild,
+        "name": name,
+        "position": position,
+        "permission_overwrites": [],
+        "nsfw": False,
+        "parent_id": None,
+        "topic": None,
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "flags": 0,
+    }
