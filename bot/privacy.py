@@ -129,6 +129,7 @@ def erase_message(store: Store, key: str) -> None:
     if row is None:
         return
     store.execute("UPDATE messages SET text = ?, reasons = '[]' WHERE key = ?", (ERASED, key))
+    _drop_history_copies(store, [key])
     if row["case_id"] is None:
         return
     case_id = int(row["case_id"])
@@ -187,6 +188,7 @@ def forget_member(store: Store, platform: str, user_id: str, now: datetime) -> F
         case_ids = [int(c["id"]) for c in cases]
         touched = set(case_ids)  # cases whose texts change: heads fitted on them must go
         addressed = _erase_addressed(store, platform, user_id, touched)
+        _drop_history_copies(store, (str(r["key"]) for r in mine))
         store.execute(
             "DELETE FROM messages WHERE platform = ? AND author_id = ?", (platform, user_id)
         )
@@ -287,7 +289,8 @@ def purge_older_than(store: Store, cutoff: datetime, *, budget: int = RUN_BUDGET
     while cases + messages < budget:
         with store.transaction():
             rows = store.rows(
-                "SELECT rowid, mentions, case_id FROM messages WHERE rowid > ? AND created_at < ?"
+                "SELECT rowid, key, mentions, case_id FROM messages"
+                " WHERE rowid > ? AND created_at < ?"
                 " AND (text != '' OR author_name != '' OR author_id != '')"
                 " AND (case_id IS NULL OR case_id NOT IN"
                 " (SELECT id FROM cases WHERE state IN (?, ?))) ORDER BY rowid LIMIT ?",
@@ -302,6 +305,7 @@ def purge_older_than(store: Store, cutoff: datetime, *, budget: int = RUN_BUDGET
                     " reasons = '[]', mentions = ? WHERE rowid = ?",
                     (ERASED, ERASED, ERASED, mentions, row["rowid"]),
                 )
+            _drop_history_copies(store, (str(r["key"]) for r in rows))
         messages += len(rows)
         if len(rows) < CHUNK:
             break
@@ -425,7 +429,18 @@ def _erase_addressed(store: Store, platform: str, user_id: str, touched: set[int
     for key in keys:
         store.update("messages", "key", key, {"text": ERASED, "reasons": "[]"})
         touched.update(_case_of(store, key))
+    _drop_history_copies(store, keys)
     return len(keys)
+
+
+def _drop_history_copies(store: Store, keys: Iterable[str]) -> None:
+    """Drop drafts copied from these messages (a staff answer offered to another member).
+
+    Retrieval names such a draft `history:KEY` when the answer it copies never closed a case:
+    once the answer's words are erased, the copy must not outlive them.
+    """
+    for key in keys:
+        store.execute("DELETE FROM suggestions WHERE source = ?", (f"history:{key}",))
 
 
 def _case_of(store: Store, key: str) -> list[int]:

@@ -417,3 +417,35 @@ def test_a_forgotten_members_approved_reply_is_no_longer_offered_to_others(
     assert not any(ORDER in s.text for s in open_core.cases.get(bob).suggestions)
     carol = open_core.ingest(msg(question, author="u-carol", name="Carol")).case_ids[0]
     assert not any(ORDER in s.text for s in open_core.cases.get(carol).suggestions)
+
+
+def test_a_staff_answer_copied_as_a_draft_goes_with_the_member_it_answered(
+    open_core: Huitaine, clock: ManualClock, msg: MessageFactory
+) -> None:
+    # Alice's message opened no case, but staff answered it with her order number; retrieval
+    # offered that answer to Bob as a draft named after it (`history:KEY`).
+    asked = msg(
+        f"bonjour, c'est pour la commande {ORDER}", author=ALICE[0], name=ALICE[1], id="a1"
+    )
+    open_core.ingest(asked)
+    answer = msg(
+        f"Alice, la commande {ORDER} part demain.",
+        author="u-sam",
+        name="Sam",
+        staff=True,
+        reply_to="a1",
+        id="s1",
+    )
+    open_core.ingest(answer)
+    bob = open_core.ingest(msg("où en est ma commande ?", author="u-bob", name="Bob")).case_ids[0]
+    open_core.store.execute(
+        "INSERT INTO suggestions (case_id, rank, text, language, source, score)"
+        " VALUES (?, 9, ?, 'fr', ?, 0.9)",
+        (bob, answer.text, f"history:{answer.key}"),
+    )
+    assert any(ORDER in s.text for s in open_core.cases.get(bob).suggestions)
+
+    forget_member(open_core.store, "discord", "u-alice", clock.now())
+
+    assert not any(ORDER in s.text for s in open_core.cases.get(bob).suggestions)
+    assert open_core.cases.get(bob).suggestions  # Bob's own drafts stay
