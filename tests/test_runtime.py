@@ -197,6 +197,14 @@ class SlowDetector:
         return self.detect_batch(texts)
 
 
+def slow_model_with_rules(core: Huitaine) -> SlowDetector:
+    """Put a slow model in front of the core's detector, which stays as its rules fallback."""
+    slow = SlowDetector(core.detector)
+    slow.rules = core.detector  # type: ignore[attr-defined]
+    core.detector = slow  # type: ignore[assignment]
+    return slow
+
+
 async def test_a_staff_reply_waits_for_the_question_it_answers(
     runtime: Runtime, core: Huitaine, msg: MessageFactory
 ) -> None:
@@ -310,9 +318,7 @@ async def test_when_detection_falls_behind_the_rules_answer_and_a_log_line_says_
     msg: MessageFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    slow = SlowDetector(core.detector)
-    slow.rules = core.detector  # type: ignore[attr-defined]
-    core.detector = slow  # type: ignore[assignment]
+    slow = slow_model_with_rules(core)
     runtime.detect_backlog = 3
     caplog.set_level(logging.WARNING)
     tasks = [
@@ -344,9 +350,7 @@ async def test_a_backlog_hovering_at_the_limit_logs_once_a_minute_not_once_a_mes
     msg: MessageFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    slow = SlowDetector(core.detector)
-    slow.rules = core.detector  # type: ignore[attr-defined]
-    core.detector = slow  # type: ignore[assignment]
+    slow = slow_model_with_rules(core)
     runtime.detect_backlog = 2
     caplog.set_level(logging.WARNING)
 
